@@ -1,0 +1,1 @@
+//! Synthetic fleet generator.

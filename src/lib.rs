@@ -1,0 +1,14 @@
+//! twindex: Azure IoT Hub-style SQL over offline device-twin data.
+//!
+//! Data flows one way: `source` (bytes from files, mapped or decompressed) → `ingest` (parallel
+//! parse into column builders) → `store` (immutable columns) and `index` (roaring bitmaps);
+//! queries go `sql` (parse) → `plan` (bind, split predicates onto bitmaps) → `exec` (parallel
+//! execution over the store). `reference` is the slow, obviously-right evaluator that tests
+//! hold the fast path to. `cli` sits on top of everything.
+
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+pub mod gen;
+pub mod model;
+pub mod reference;
+pub mod sql;
