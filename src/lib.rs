@@ -6,9 +6,17 @@
 //! execution over the store). `reference` is the slow, obviously-right evaluator that tests
 //! hold the fast path to. `cli` sits on top of everything.
 
-#![forbid(unsafe_op_in_unsafe_fn)]
-
+pub mod error;
+mod fleet;
 pub mod gen;
+pub mod index;
+pub mod ingest;
 pub mod model;
 pub mod reference;
+pub mod source;
 pub mod sql;
+pub mod store;
+
+pub use error::{LoadError, Location};
+pub use fleet::Fleet;
+pub use ingest::{LoadOptions, LoadReport};

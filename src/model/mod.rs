@@ -56,3 +56,13 @@ pub fn is_export_shape<'a>(mut top_level_keys: impl Iterator<Item = &'a str>) ->
     }
     has_id && !has_device_id
 }
+
+/// A computed or stored number as JSON: integral values that fit an `i64` exactly print as
+/// integers (`SUM` of integers gives `42`, not `42.0`), everything else as a float.
+pub fn number_to_json(n: f64) -> serde_json::Value {
+    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+        serde_json::Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
+    }
+}

@@ -1,0 +1,56 @@
+//! Errors of the load side. Query errors live in [`crate::sql::QueryError`].
+
+use std::fmt;
+
+/// Where in an input something was found: file, 1-based line, 0-based byte offset of the
+/// record's first byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub line: u64,
+    pub byte: u64,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{} (byte {})", self.file, self.line, self.byte)
+    }
+}
+
+/// Why a load failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    #[error("{file}: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: is {what}, not a file")]
+    NotAFile { file: String, what: &'static str },
+    /// A record that could not be read, in `--strict` mode or where no recovery is possible
+    /// (a JSON array whose brackets do not balance).
+    #[error("{at}: {reason}")]
+    Record { at: Location, reason: String },
+    /// A content rule of SPEC §1.3 broken, in `--strict` mode.
+    #[error("{at}: {path}: {rule}")]
+    Invalid {
+        at: Location,
+        path: String,
+        rule: String,
+    },
+    #[error("no input files given")]
+    NoInput,
+    #[error("{file}: {reason}")]
+    Snapshot { file: String, reason: String },
+}
+
+impl LoadError {
+    pub fn io(file: &str, source: std::io::Error) -> LoadError {
+        LoadError::Io {
+            file: file.to_string(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! Roaring bitmap indexes, built once at load. Every answer is a [`RoaringBitmap`] of rows.
+//!
+//! A column gets a value index when it has at most [`MAX_INDEXED_VALUES`] distinct primitive
+//! values (or is one of the [`FORCED`] system paths, indexed whatever their cardinality). The
+//! index holds one bitmap per distinct primitive value, sorted in the cross-type order of SPEC
+//! §2.2 (null < false < true < numbers < strings, strings by bytes), so that equality, `IN`,
+//! ranges and string prefixes are unions of contiguous runs of bitmaps. Objects and arrays are
+//! never indexed; "is defined" is the column's presence bitmap.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use roaring::{MultiOps, RoaringBitmap};
+
+use crate::store::{Column, Kind, ValueRef};
+
+/// Columns with more distinct primitive values than this are not indexed (unless forced).
+/// 1,024 keeps the index of a million-row column to at most a few MB while covering the
+/// enum-like paths people group and filter by (regions, rings, firmware versions, statuses).
+pub const MAX_INDEXED_VALUES: usize = 1024;
+
+/// System paths indexed whatever their cardinality (issue #2).
+pub const FORCED: &[&str] = &[
+    "status",
+    "connectionState",
+    "authenticationType",
+    "capabilities.iotEdge",
+    "deviceScope",
+    "modelId",
+];
+
+/// A primitive value as an index key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IndexKey {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(Box<str>),
+}
+
+impl IndexKey {
+    fn rank(&self) -> u8 {
+        match self {
+            IndexKey::Null => 0,
+            IndexKey::Bool(_) => 1,
+            IndexKey::Number(_) => 2,
+            IndexKey::String(_) => 3,
+        }
+    }
+
+    /// The cross-type order of SPEC §2.2.
+    pub fn cmp_key(&self, other: &IndexKey) -> Ordering {
+        match (self, other) {
+            (IndexKey::Bool(a), IndexKey::Bool(b)) => a.cmp(b),
+            (IndexKey::Number(a), IndexKey::Number(b)) => a.total_cmp(b),
+            (IndexKey::String(a), IndexKey::String(b)) => a.as_bytes().cmp(b.as_bytes()),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+
+    pub fn from_value(v: ValueRef<'_>) -> Option<IndexKey> {
+        Some(match v {
+            ValueRef::Null => IndexKey::Null,
+            ValueRef::Bool(b) => IndexKey::Bool(b),
+            // -0 and 0 are equal under `=`, so they share a key.
+            ValueRef::Number(n) => IndexKey::Number(if n == 0.0 { 0.0 } else { n }),
+            ValueRef::String(s) => IndexKey::String(s.into()),
+            ValueRef::Object | ValueRef::Array(_) => return None,
+        })
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            IndexKey::Null => serde_json::Value::Null,
+            IndexKey::Bool(b) => serde_json::Value::Bool(*b),
+            IndexKey::Number(n) => crate::model::number_to_json(*n),
+            IndexKey::String(s) => serde_json::Value::String(s.to_string()),
+        }
+    }
+}
+
+/// One bitmap per distinct primitive value of a column, in key order.
+pub struct ValueIndex {
+    entries: Vec<(IndexKey, RoaringBitmap)>,
+}
+
+impl ValueIndex {
+    pub fn entries(&self) -> &[(IndexKey, RoaringBitmap)] {
+        &self.entries
+    }
+
+    /// Rows whose value equals `key` under `=` (NaN never does).
+    pub fn eq(&self, key: &IndexKey) -> RoaringBitmap {
+        if matches!(key, IndexKey::Number(n) if n.is_nan()) {
+            return RoaringBitmap::new();
+        }
+        let key = match key {
+            IndexKey::Number(n) if *n == 0.0 => IndexKey::Number(0.0),
+            k => k.clone(),
+        };
+        match self.entries.binary_search_by(|(k, _)| k.cmp_key(&key)) {
+            Ok(i) => self.entries[i].1.clone(),
+            Err(_) => RoaringBitmap::new(),
+        }
+    }
+
+    /// Rows whose value has the same type as `key` and lies in the range (SPEC §2.2:
+    /// comparisons across types are undefined, so they never match).
+    pub fn range(&self, key: &IndexKey, op: RangeOp) -> RoaringBitmap {
+        if matches!(key, IndexKey::Number(n) if n.is_nan()) {
+            return RoaringBitmap::new();
+        }
+        let same_type = |k: &IndexKey| {
+            k.rank() == key.rank() && !matches!(k, IndexKey::Null) // null only equals null
+        };
+        let lo = self.entries.partition_point(|(k, _)| k.rank() < key.rank());
+        let hi = self
+            .entries
+            .partition_point(|(k, _)| k.rank() <= key.rank());
+        let slice = &self.entries[lo..hi];
+        let keep = |k: &IndexKey| -> bool {
+            let o = k.cmp_key(key);
+            match op {
+                RangeOp::Lt => o == Ordering::Less,
+                RangeOp::LtEq => o != Ordering::Greater,
+                RangeOp::Gt => o == Ordering::Greater,
+                RangeOp::GtEq => o != Ordering::Less,
+            }
+        };
+        if matches!(key, IndexKey::Null) {
+            // null <= null and null >= null are true (SPEC §4.4).
+            return match op {
+                RangeOp::LtEq | RangeOp::GtEq => slice.iter().map(|(_, b)| b).union(),
+                _ => RoaringBitmap::new(),
+            };
+        }
+        slice
+            .iter()
+            .filter(|(k, _)| same_type(k) && keep(k))
+            .map(|(_, b)| b)
+            .union()
+    }
+
+    /// Rows whose string value starts with `prefix`.
+    pub fn prefix(&self, prefix: &str) -> RoaringBitmap {
+        let start = self.entries.partition_point(|(k, _)| match k {
+            IndexKey::String(s) => s.as_bytes() < prefix.as_bytes(),
+            _ => true,
+        });
+        self.entries[start..]
+            .iter()
+            .take_while(|(k, _)| matches!(k, IndexKey::String(s) if s.starts_with(prefix)))
+            .map(|(_, b)| b)
+            .union()
+    }
+
+    /// Rows holding any primitive value (the union of all bitmaps).
+    pub fn any(&self) -> RoaringBitmap {
+        self.entries.iter().map(|(_, b)| b).union()
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.entries
+            .iter()
+            .map(|(k, b)| {
+                b.serialized_size()
+                    + 32
+                    + match k {
+                        IndexKey::String(s) => s.len(),
+                        _ => 0,
+                    }
+            })
+            .sum()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeOp {
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+}
+
+/// Builds the index of every column that qualifies, in parallel.
+pub fn build_indexes(columns: &mut [Column]) {
+    columns.par_iter_mut().for_each(|c| {
+        let forced = FORCED.contains(&c.dotted());
+        c.index = build(c, forced);
+    });
+}
+
+fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
+    let counts = c.kind_counts();
+    let primitives: u32 = counts[..=Kind::String as usize].iter().sum();
+    if primitives == 0 {
+        return None;
+    }
+    let limit = if forced {
+        usize::MAX
+    } else {
+        MAX_INDEXED_VALUES
+    };
+    // Strings: a dictionary gives codes for free; without one, a column is indexed only when
+    // forced (its strings are nearly unique, which is why the dictionary was dropped).
+    let mut by_code: Vec<RoaringBitmap> = Vec::new();
+    let dict = c.dictionary();
+    if counts[Kind::String as usize] > 0 {
+        match dict {
+            Some(d) if d.len() <= limit => by_code = vec![RoaringBitmap::new(); d.len()],
+            _ if forced => {}
+            _ => return None,
+        }
+    }
+    let mut nulls = RoaringBitmap::new();
+    let mut falses = RoaringBitmap::new();
+    let mut trues = RoaringBitmap::new();
+    let mut numbers: HashMap<u64, RoaringBitmap> = HashMap::new();
+    let mut strings: HashMap<&str, RoaringBitmap> = HashMap::new();
+    for slot in 0..c.len() {
+        let row = c.row_at(slot);
+        match c.kind_at(slot) {
+            Kind::Null => {
+                nulls.push(row);
+            }
+            Kind::False => {
+                falses.push(row);
+            }
+            Kind::True => {
+                trues.push(row);
+            }
+            Kind::Number => {
+                let ValueRef::Number(n) = c.value_at(slot) else {
+                    continue;
+                };
+                if n.is_nan() {
+                    continue;
+                }
+                let n = if n == 0.0 { 0.0f64 } else { n };
+                numbers.entry(n.to_bits()).or_default().push(row);
+                if numbers.len() > limit {
+                    return None;
+                }
+            }
+            Kind::String => match c.code_at(slot) {
+                Some(code) => {
+                    by_code[code as usize].push(row);
+                }
+                None => {
+                    let ValueRef::String(s) = c.value_at(slot) else {
+                        continue;
+                    };
+                    strings.entry(s).or_default().push(row);
+                }
+            },
+            Kind::Object | Kind::Array => {}
+        }
+    }
+    let mut entries: Vec<(IndexKey, RoaringBitmap)> = Vec::new();
+    for (key, b) in [
+        (IndexKey::Null, nulls),
+        (IndexKey::Bool(false), falses),
+        (IndexKey::Bool(true), trues),
+    ] {
+        if !b.is_empty() {
+            entries.push((key, b));
+        }
+    }
+    entries.extend(
+        numbers
+            .into_iter()
+            .map(|(bits, b)| (IndexKey::Number(f64::from_bits(bits)), b)),
+    );
+    if let Some(d) = dict {
+        entries.extend(
+            by_code
+                .into_iter()
+                .enumerate()
+                .filter(|(_, b)| !b.is_empty())
+                .map(|(i, b)| (IndexKey::String(d[i].clone()), b)),
+        );
+    }
+    entries.extend(
+        strings
+            .into_iter()
+            .map(|(s, b)| (IndexKey::String(s.into()), b)),
+    );
+    if entries.len() > limit {
+        return None;
+    }
+    entries.sort_by(|a, b| a.0.cmp_key(&b.0));
+    Some(ValueIndex { entries })
+}

@@ -1,0 +1,425 @@
+//! From input bytes to a [`Store`]: split every input into chunks of records, parse the chunks
+//! in parallel (simd-json tapes with per-thread scratch), build per-chunk column builders, and
+//! merge them in chunk order so that row ids follow file order (files in the order given).
+
+mod chunk;
+mod normalise;
+mod split;
+mod validate;
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use roaring::RoaringBitmap;
+
+pub use chunk::MAX_JSON_DEPTH;
+pub use validate::{Finding, Rule};
+
+use crate::error::{LoadError, Location};
+use crate::source::{strip_bom, SourceFile};
+use crate::store::{Column, ColumnBuilder, Store};
+use chunk::{ChunkBuilder, ChunkOutput, RecordSpan};
+
+/// A record larger than this is skipped (and reported) instead of parsed: the largest twin the
+/// service allows is under 100 KB, and a runaway line must not take the machine's memory.
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
+
+/// How to load.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Fail on the first skipped record or content-rule violation instead of counting it.
+    pub strict: bool,
+    /// How many findings to keep with their location (all are counted).
+    pub keep_findings: usize,
+    /// Target size of a parallel work unit.
+    pub chunk_bytes: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> LoadOptions {
+        LoadOptions {
+            strict: false,
+            keep_findings: 20,
+            chunk_bytes: 4 << 20,
+        }
+    }
+}
+
+/// The input's layout, detected per file from its first non-white-space byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    JsonLines,
+    JsonArray,
+}
+
+/// One input's part of a load.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileReport {
+    pub name: String,
+    pub layout: Layout,
+    pub bytes: u64,
+    /// Lines (JSON Lines) or array elements read.
+    pub units: u64,
+    pub records: u64,
+    pub blank: u64,
+    pub skipped: u64,
+}
+
+/// A finding with its location resolved.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReportedFinding {
+    pub file: String,
+    pub line: u64,
+    pub byte: u64,
+    pub rule: &'static str,
+    pub path: String,
+    pub detail: String,
+}
+
+/// What a load read, kept and skipped.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LoadReport {
+    pub files: Vec<FileReport>,
+    pub records: u64,
+    pub devices: u64,
+    pub modules: u64,
+    /// Records not loaded (not JSON, not an object, not data, too large).
+    pub skipped: u64,
+    /// Records loaded that break a content rule of SPEC §1.3.
+    pub invalid_records: u64,
+    /// Findings per rule name (skips included).
+    pub rule_counts: BTreeMap<&'static str, u64>,
+    /// The first findings, in input order.
+    pub findings: Vec<ReportedFinding>,
+    pub bytes: u64,
+    #[serde(serialize_with = "as_millis")]
+    pub elapsed: Duration,
+}
+
+fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1000.0)
+}
+
+impl LoadReport {
+    /// Bytes per second over the whole load.
+    pub fn throughput(&self) -> f64 {
+        self.bytes as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// A unit of parallel work: a run of lines, or a run of array elements, of one input.
+enum Task {
+    Lines {
+        file: u32,
+        range: Range<usize>,
+    },
+    Elements {
+        file: u32,
+        elements: Vec<Range<usize>>,
+    },
+}
+
+/// Opens and loads inputs by name (`-` is standard input).
+pub fn load_paths<S: AsRef<str>>(
+    names: &[S],
+    opts: &LoadOptions,
+) -> Result<(Store, LoadReport), LoadError> {
+    if names.is_empty() {
+        return Err(LoadError::NoInput);
+    }
+    let files = names
+        .iter()
+        .map(|n| SourceFile::open(n.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    load_files(files, opts)
+}
+
+/// Loads inputs already opened.
+pub fn load_files(
+    files: Vec<SourceFile>,
+    opts: &LoadOptions,
+) -> Result<(Store, LoadReport), LoadError> {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    let mut file_reports = Vec::new();
+    let mut early_findings: Vec<Finding> = Vec::new();
+    for (fi, f) in files.iter().enumerate() {
+        let fi = fi as u32;
+        let (body, bom) = strip_bom(f);
+        let first = body.iter().position(|b| !b.is_ascii_whitespace());
+        let layout = match first.map(|i| body[i]) {
+            Some(b'[') => Layout::JsonArray,
+            _ => Layout::JsonLines,
+        };
+        file_reports.push(FileReport {
+            name: f.name.clone(),
+            layout,
+            bytes: f.len() as u64,
+            units: 0,
+            records: 0,
+            blank: 0,
+            skipped: 0,
+        });
+        match layout {
+            Layout::JsonLines => {
+                for r in split::line_chunks(body, opts.chunk_bytes) {
+                    tasks.push(Task::Lines {
+                        file: fi,
+                        range: r.start + bom..r.end + bom,
+                    });
+                }
+            }
+            Layout::JsonArray => {
+                let scan = split::array_elements(body);
+                if let Some((at, why)) = scan.error {
+                    early_findings.push(Finding {
+                        file: fi,
+                        byte: (at + bom) as u64,
+                        line: 0,
+                        rule: Rule::Skipped,
+                        path: String::new(),
+                        detail: why.to_string(),
+                    });
+                }
+                let mut group = Vec::new();
+                let mut size = 0;
+                for e in scan.elements {
+                    size += e.len();
+                    group.push(e.start + bom..e.end + bom);
+                    if size >= opts.chunk_bytes {
+                        tasks.push(Task::Elements {
+                            file: fi,
+                            elements: std::mem::take(&mut group),
+                        });
+                        size = 0;
+                    }
+                }
+                if !group.is_empty() {
+                    tasks.push(Task::Elements {
+                        file: fi,
+                        elements: group,
+                    });
+                }
+            }
+        }
+    }
+
+    let keep = opts.keep_findings;
+    let outputs: Vec<(u32, ChunkOutput)> = tasks
+        .into_par_iter()
+        .map(|task| match task {
+            Task::Lines { file, range } => {
+                (file, parse_lines(&files[file as usize], file, range, keep))
+            }
+            Task::Elements { file, elements } => {
+                let bytes: &[u8] = &files[file as usize];
+                let mut b = ChunkBuilder::new(file, keep);
+                for e in &elements {
+                    add_record(&mut b, bytes, e.start, e.end);
+                }
+                b.note_lines(elements.len() as u32, 0);
+                (file, b.finish())
+            }
+        })
+        .collect();
+
+    let store_and_report = assemble(files, file_reports, early_findings, outputs, opts, started)?;
+    Ok(store_and_report)
+}
+
+fn add_record(b: &mut ChunkBuilder, bytes: &[u8], start: usize, end: usize) {
+    let span = RecordSpan { start, end };
+    if bytes.get(start) != Some(&b'{') {
+        b.finding(
+            span,
+            Rule::Skipped,
+            String::new(),
+            "not a record: does not start with '{'".into(),
+        );
+    } else if end - start > MAX_RECORD_BYTES {
+        b.finding(
+            span,
+            Rule::Skipped,
+            String::new(),
+            format!(
+                "record is {} bytes, over the {} MiB limit",
+                end - start,
+                MAX_RECORD_BYTES >> 20
+            ),
+        );
+    } else {
+        b.add(bytes, span);
+    }
+}
+
+fn parse_lines(bytes: &[u8], file: u32, range: Range<usize>, keep: usize) -> ChunkOutput {
+    let mut b = ChunkBuilder::new(file, keep);
+    let mut pos = range.start;
+    let mut lines = 0u32;
+    let mut blank = 0u64;
+    while pos < range.end {
+        let nl = memchr::memchr(b'\n', &bytes[pos..range.end]).map_or(range.end, |i| pos + i);
+        let mut start = pos;
+        let mut end = nl;
+        while start < end && matches!(bytes[start], b' ' | b'\t' | b'\r') {
+            start += 1;
+        }
+        while end > start && matches!(bytes[end - 1], b' ' | b'\t' | b'\r') {
+            end -= 1;
+        }
+        lines += 1;
+        if start == end {
+            blank += 1;
+        } else {
+            add_record(&mut b, bytes, start, end);
+        }
+        pos = nl + 1;
+    }
+    b.note_lines(lines, blank);
+    b.finish()
+}
+
+/// A path and its builders from every chunk that saw it, with each chunk's first row.
+type ColumnParts = (Vec<Box<str>>, Vec<(u32, ColumnBuilder)>);
+
+/// Concatenates chunk outputs into the store, in chunk order.
+fn assemble(
+    files: Vec<SourceFile>,
+    mut file_reports: Vec<FileReport>,
+    mut findings: Vec<Finding>,
+    outputs: Vec<(u32, ChunkOutput)>,
+    opts: &LoadOptions,
+    started: Instant,
+) -> Result<(Store, LoadReport), LoadError> {
+    let total_rows: usize = outputs.iter().map(|(_, o)| o.rows.len()).sum();
+    let total_rows = u32::try_from(total_rows).map_err(|_| LoadError::Record {
+        at: Location {
+            file: files.last().map(|f| f.name.clone()).unwrap_or_default(),
+            line: 0,
+            byte: 0,
+        },
+        reason: "more than 4,294,967,295 records in one load".into(),
+    })?;
+    let mut rows = Vec::with_capacity(total_rows as usize);
+    let mut modules = RoaringBitmap::new();
+    let mut irregular = RoaringBitmap::new();
+    let mut path_ids: HashMap<Vec<Box<str>>, usize> = HashMap::new();
+    let mut parts: Vec<ColumnParts> = Vec::new();
+    let mut rule_counts: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let (mut skipped, mut invalid) = (findings.len() as u64, 0u64);
+    for f in &findings {
+        *rule_counts.entry(f.rule.name()).or_insert(0) += 1;
+        file_reports[f.file as usize].skipped += 1;
+    }
+    for (file, out) in outputs {
+        let base = rows.len() as u32;
+        let fr = &mut file_reports[file as usize];
+        fr.units += out.lines as u64;
+        fr.records += out.rows.len() as u64;
+        fr.blank += out.blank;
+        fr.skipped += out.skipped;
+        skipped += out.skipped;
+        invalid += out.invalid_records;
+        for (rule, n) in &out.rule_counts {
+            *rule_counts.entry(rule.name()).or_insert(0) += n;
+        }
+        rows.extend_from_slice(&out.rows);
+        modules.extend(out.modules.iter().map(|r| r + base));
+        irregular.extend(out.irregular.iter().map(|r| r + base));
+        findings.extend(out.findings);
+        for (path, builder) in out.columns {
+            let id = *path_ids.entry(path.clone()).or_insert_with(|| {
+                parts.push((path, Vec::new()));
+                parts.len() - 1
+            });
+            parts[id].1.push((base, builder));
+        }
+    }
+    let mut columns: Vec<Column> = parts
+        .into_par_iter()
+        .map(|(path, p)| crate::store::merge_column(path, p, total_rows))
+        .collect();
+    crate::index::build_indexes(&mut columns);
+
+    findings.sort_by_key(|f| (f.file, f.byte));
+    findings.truncate(opts.keep_findings);
+    resolve_lines(&files, &mut findings);
+    let reported: Vec<ReportedFinding> = findings
+        .iter()
+        .map(|f| ReportedFinding {
+            file: files[f.file as usize].name.clone(),
+            line: f.line,
+            byte: f.byte,
+            rule: f.rule.name(),
+            path: f.path.clone(),
+            detail: f.detail.clone(),
+        })
+        .collect();
+    if opts.strict {
+        if let Some(f) = reported.first() {
+            let at = Location {
+                file: f.file.clone(),
+                line: f.line,
+                byte: f.byte,
+            };
+            return Err(if f.rule == Rule::Skipped.name() {
+                LoadError::Record {
+                    at,
+                    reason: f.detail.clone(),
+                }
+            } else {
+                LoadError::Invalid {
+                    at,
+                    path: f.path.clone(),
+                    rule: format!("{} ({})", f.detail, f.rule),
+                }
+            });
+        }
+    }
+    let bytes = files.iter().map(|f| f.len() as u64).sum();
+    let modules_n = modules.len();
+    let store = Store::new(Arc::new(files), rows, modules, irregular, columns);
+    let report = LoadReport {
+        files: file_reports,
+        records: store.len() as u64,
+        devices: store.len() as u64 - modules_n,
+        modules: modules_n,
+        skipped,
+        invalid_records: invalid,
+        rule_counts,
+        findings: reported,
+        bytes,
+        elapsed: started.elapsed(),
+    };
+    Ok((store, report))
+}
+
+/// Fills in 1-based line numbers of findings sorted by (file, byte), scanning each input once.
+fn resolve_lines(files: &[SourceFile], findings: &mut [Finding]) {
+    let mut i = 0;
+    while i < findings.len() {
+        let file = findings[i].file;
+        let bytes: &[u8] = &files[file as usize];
+        let (mut pos, mut line) = (0usize, 1u64);
+        while i < findings.len() && findings[i].file == file {
+            let at = (findings[i].byte as usize).min(bytes.len());
+            line += memchr::memchr_iter(b'\n', &bytes[pos..at]).count() as u64;
+            pos = at;
+            findings[i].line = line;
+            i += 1;
+        }
+    }
+}
+
+/// The normalised twin of one record's bytes (used to answer `SELECT *`).
+pub fn twin_from_bytes(record: &[u8]) -> Result<serde_json::Value, String> {
+    chunk::with_tape(record, |tape| {
+        let mut members = Vec::new();
+        normalise::members(tape, &mut members).map(|()| normalise::twin_json(&members))
+    })?
+    .map_err(str::to_string)
+}

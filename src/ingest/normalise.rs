@@ -1,0 +1,147 @@
+//! Normalisation on the parser's tape: which top-level members a record has under twin names
+//! (SPEC §1.2), without building a DOM. The column builder and the twin rebuilder both start
+//! from [`members`], so what `SELECT *` shows and what queries see cannot drift apart.
+
+use simd_json::{Node, StaticNode};
+
+use crate::model;
+
+/// A top-level member of the normalised twin: its twin name and the tape slice of its value.
+pub struct Member<'t, 'i> {
+    pub key: &'t str,
+    pub value: &'t [Node<'i>],
+}
+
+/// The number of tape nodes the value starting at `tape[0]` spans.
+#[inline]
+pub fn span(tape: &[Node<'_>]) -> usize {
+    match tape[0] {
+        Node::Object { count, .. } | Node::Array { count, .. } => count + 1,
+        _ => 1,
+    }
+}
+
+/// The members of an object node as (key, value slice), in document order.
+pub fn object_members<'t, 'i>(
+    tape: &'t [Node<'i>],
+) -> impl Iterator<Item = (&'t str, &'t [Node<'i>])> + Clone {
+    let len = match tape[0] {
+        Node::Object { len, .. } => len,
+        _ => 0,
+    };
+    let mut i = 1;
+    (0..len).map(move |_| {
+        let key = match &tape[i] {
+            Node::String(s) => *s,
+            _ => "",
+        };
+        let n = span(&tape[i + 1..]);
+        let value = &tape[i + 1..i + 1 + n];
+        i += 1 + n;
+        (key, value)
+    })
+}
+
+/// The top-level members of a record under twin names, in document order (`SELECT *` order is
+/// applied by the caller). Errors when the record is not a JSON object.
+///
+/// Export shape (has `id`, no `deviceId`): `id`, `eTag`, `twinETag` are renamed and
+/// `authentication.type` / `authentication.x509Thumbprint` become `authenticationType` /
+/// `x509Thumbprint` — unless the line already carries the twin name, which then wins and the
+/// export member is dropped. In both shapes `authentication` (with its secret keys) and
+/// `importMode` never survive.
+pub fn members<'t, 'i>(
+    tape: &'t [Node<'i>],
+    out: &mut Vec<Member<'t, 'i>>,
+) -> Result<(), &'static str> {
+    out.clear();
+    if !matches!(tape.first(), Some(Node::Object { .. })) {
+        return Err("record is not a JSON object");
+    }
+    let export = model::is_export_shape(object_members(tape).map(|(k, _)| k));
+    let has = |name: &str| object_members(tape).any(|(k, _)| k == name);
+    for (key, value) in object_members(tape) {
+        if model::EXPORT_DROPPED.contains(&key) {
+            if export && key == "authentication" {
+                for (k, v) in object_members(value) {
+                    let twin = match k {
+                        "type" => "authenticationType",
+                        "x509Thumbprint" => "x509Thumbprint",
+                        _ => continue,
+                    };
+                    if !has(twin) {
+                        out.push(Member {
+                            key: twin,
+                            value: v,
+                        });
+                    }
+                }
+            }
+            continue;
+        }
+        if export {
+            if let Some((_, twin)) = model::EXPORT_RENAMES.iter().find(|(e, _)| *e == key) {
+                if !has(twin) {
+                    out.push(Member { key: twin, value });
+                }
+                continue;
+            }
+        }
+        out.push(Member { key, value });
+    }
+    Ok(())
+}
+
+/// Converts a tape value to a `serde_json::Value` (objects keep document order; a repeated key
+/// keeps its first position and its last value, as serde_json does).
+pub fn to_json(tape: &[Node<'_>]) -> serde_json::Value {
+    use serde_json::Value;
+    match tape[0] {
+        Node::String(s) => Value::String(s.to_string()),
+        Node::Static(s) => static_to_json(s),
+        Node::Object { len, .. } => {
+            let mut map = serde_json::Map::with_capacity(len);
+            for (k, v) in object_members(tape) {
+                map.insert(k.to_string(), to_json(v));
+            }
+            Value::Object(map)
+        }
+        Node::Array { len, .. } => {
+            let mut items = Vec::with_capacity(len);
+            let mut i = 1;
+            for _ in 0..len {
+                let n = span(&tape[i..]);
+                items.push(to_json(&tape[i..i + n]));
+                i += n;
+            }
+            Value::Array(items)
+        }
+    }
+}
+
+pub fn static_to_json(s: StaticNode) -> serde_json::Value {
+    use serde_json::Value;
+    match s {
+        StaticNode::Null => Value::Null,
+        StaticNode::Bool(b) => Value::Bool(b),
+        StaticNode::I64(n) => Value::from(n),
+        StaticNode::U64(n) => Value::from(n),
+        StaticNode::F64(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+    }
+}
+
+/// The normalised twin: members in `SELECT *` order (SPEC §2.4), then the rest in document order.
+pub fn twin_json(members: &[Member<'_, '_>]) -> serde_json::Value {
+    let mut map = serde_json::Map::with_capacity(members.len());
+    for name in model::TWIN_KEY_ORDER {
+        for m in members.iter().filter(|m| m.key == *name) {
+            map.insert(m.key.to_string(), to_json(m.value));
+        }
+    }
+    for m in members {
+        if model::twin_key_rank(m.key).is_none() {
+            map.insert(m.key.to_string(), to_json(m.value));
+        }
+    }
+    serde_json::Value::Object(map)
+}

@@ -1,0 +1,196 @@
+//! Cutting an input into records without parsing them: JSON Lines at newlines, JSON arrays at
+//! their top-level element boundaries (a serial byte scan at memory speed; the elements are then
+//! parsed in parallel like lines).
+
+use std::ops::Range;
+
+/// Newline-aligned chunks of about `target` bytes covering `bytes` (each ends after a `\n`,
+/// except possibly the last).
+pub fn line_chunks(bytes: &[u8], target: usize) -> Vec<Range<usize>> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        let want = (start + target).min(bytes.len());
+        let end = if want == bytes.len() {
+            want
+        } else {
+            match memchr::memchr(b'\n', &bytes[want..]) {
+                Some(i) => want + i + 1,
+                None => bytes.len(),
+            }
+        };
+        chunks.push(start..end);
+        start = end;
+    }
+    chunks
+}
+
+/// The top-level elements of a JSON array, as byte ranges; and, when the array is not
+/// well-formed, where and why it stops (the elements before that point are still returned).
+pub struct ArrayScan {
+    pub elements: Vec<Range<usize>>,
+    pub error: Option<(usize, &'static str)>,
+}
+
+/// Scans `bytes` (which start, after white space, with `[`) for its elements. Strings and
+/// nesting are tracked so that commas and brackets inside them do not split; the elements
+/// themselves are validated later by the parser.
+pub fn array_elements(bytes: &[u8]) -> ArrayScan {
+    let mut elements = Vec::new();
+    let mut i = skip_ws(bytes, 0);
+    if bytes.get(i) != Some(&b'[') {
+        return ArrayScan {
+            elements,
+            error: Some((i, "expected '[' to start a JSON array")),
+        };
+    }
+    i = skip_ws(bytes, i + 1);
+    if bytes.get(i) == Some(&b']') {
+        return finish(bytes, elements, i + 1);
+    }
+    loop {
+        let start = i;
+        let end = match element_end(bytes, i) {
+            Ok(end) => end,
+            // Report the element that does not end: that is the record a reader looks for.
+            Err(why) => {
+                return ArrayScan {
+                    elements,
+                    error: Some((start, why)),
+                }
+            }
+        };
+        elements.push(start..end);
+        i = skip_ws(bytes, end);
+        match bytes.get(i) {
+            Some(b',') => i = skip_ws(bytes, i + 1),
+            Some(b']') => return finish(bytes, elements, i + 1),
+            Some(_) => {
+                return ArrayScan {
+                    elements,
+                    error: Some((i, "expected ',' or ']' after an array element")),
+                }
+            }
+            None => {
+                return ArrayScan {
+                    elements,
+                    error: Some((i, "JSON array is missing its closing ']'")),
+                }
+            }
+        }
+    }
+}
+
+fn finish(bytes: &[u8], elements: Vec<Range<usize>>, after: usize) -> ArrayScan {
+    let rest = skip_ws(bytes, after);
+    let error = (rest < bytes.len()).then_some((rest, "unexpected data after the JSON array"));
+    ArrayScan { elements, error }
+}
+
+fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n') {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the JSON value starting at `i`: objects and arrays by bracket depth, strings by
+/// their closing quote, scalars up to the next delimiter.
+fn element_end(bytes: &[u8], i: usize) -> Result<usize, &'static str> {
+    match bytes.get(i) {
+        Some(b'{') | Some(b'[') => {
+            let mut depth = 0usize;
+            let mut j = i;
+            while j < bytes.len() {
+                match bytes[j] {
+                    b'"' => j = string_end(bytes, j).map_err(|(_, why)| why)?,
+                    b'{' | b'[' => {
+                        depth += 1;
+                        j += 1;
+                    }
+                    b'}' | b']' => {
+                        depth -= 1;
+                        j += 1;
+                        if depth == 0 {
+                            return Ok(j);
+                        }
+                    }
+                    _ => j += 1,
+                }
+            }
+            Err("JSON array is missing its closing ']'")
+        }
+        Some(b'"') => string_end(bytes, i).map_err(|(_, why)| why),
+        Some(_) => {
+            let mut j = i;
+            while j < bytes.len() && !matches!(bytes[j], b',' | b']' | b' ' | b'\t' | b'\r' | b'\n')
+            {
+                j += 1;
+            }
+            Ok(j)
+        }
+        None => Err("JSON array is missing its closing ']'"),
+    }
+}
+
+/// The index after the closing quote of the string whose opening quote is at `i`.
+fn string_end(bytes: &[u8], i: usize) -> Result<usize, (usize, &'static str)> {
+    let mut j = i + 1;
+    loop {
+        match memchr::memchr2(b'"', b'\\', &bytes[j..]) {
+            Some(k) if bytes[j + k] == b'\\' => j += k + 2,
+            Some(k) => return Ok(j + k + 1),
+            None => return Err((i, "unterminated string in JSON array")),
+        }
+        if j >= bytes.len() {
+            return Err((i, "unterminated string in JSON array"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_end_at_newlines_and_cover_everything() {
+        let text = b"{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n{\"a\":4}";
+        let chunks = line_chunks(text, 10);
+        assert_eq!(chunks.first().unwrap().start, 0);
+        assert_eq!(chunks.last().unwrap().end, text.len());
+        for w in chunks.windows(2) {
+            assert_eq!(w[0].end, w[1].start);
+            assert_eq!(text[w[0].end - 1], b'\n');
+        }
+    }
+
+    #[test]
+    fn array_elements_respect_strings_and_nesting() {
+        let text = br#" [ {"a":"],}","b":[1,{"c":2}]} , {"x":"\"]"}, 5 ] "#;
+        let scan = array_elements(text);
+        assert!(scan.error.is_none());
+        let got: Vec<&[u8]> = scan.elements.iter().map(|r| &text[r.clone()]).collect();
+        assert_eq!(
+            got,
+            vec![
+                &br#"{"a":"],}","b":[1,{"c":2}]}"#[..],
+                &br#"{"x":"\"]"}"#[..],
+                &b"5"[..]
+            ]
+        );
+    }
+
+    #[test]
+    fn truncated_array_keeps_complete_elements() {
+        let text = br#"[{"a":1},{"a":2"#;
+        let scan = array_elements(text);
+        assert_eq!(scan.elements.len(), 1);
+        assert_eq!(
+            scan.error.unwrap().1,
+            "JSON array is missing its closing ']'"
+        );
+        assert!(array_elements(b"[]").error.is_none());
+        assert!(array_elements(b"[] x").error.is_some());
+        assert!(array_elements(br#"["abc"#).error.is_some());
+    }
+}

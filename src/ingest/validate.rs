@@ -1,0 +1,258 @@
+//! Content rules of SPEC §1.3, checked on the parser's tape while loading.
+//!
+//! A record that breaks a rule is still loaded (real exports are what they are); the finding is
+//! counted and the first few are reported with file, line, byte offset, path and rule.
+//! `--strict` turns the first finding into an error.
+
+use std::fmt;
+
+use simd_json::{Node, StaticNode};
+
+use super::normalise::{object_members, span, Member};
+
+/// Which rule a finding is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Rule {
+    /// The record could not be loaded at all (not JSON, not an object, not data).
+    Skipped,
+    DeviceId,
+    ModuleId,
+    KeyName,
+    StringTooLong,
+    NumberRange,
+    NullInArray,
+    TooDeep,
+    SectionTooLarge,
+}
+
+impl Rule {
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::Skipped => "skipped",
+            Rule::DeviceId => "device-id",
+            Rule::ModuleId => "module-id",
+            Rule::KeyName => "key-name",
+            Rule::StringTooLong => "string-too-long",
+            Rule::NumberRange => "number-range",
+            Rule::NullInArray => "null-in-array",
+            Rule::TooDeep => "too-deep",
+            Rule::SectionTooLarge => "section-too-large",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A problem found in one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Index of the input in the load.
+    pub file: u32,
+    /// Byte offset of the record's first byte in its input.
+    pub byte: u64,
+    /// 1-based line of the record's first byte (filled in after the parallel parse).
+    pub line: u64,
+    pub rule: Rule,
+    /// Dotted path within the twin, empty for whole-record problems.
+    pub path: String,
+    pub detail: String,
+}
+
+const MAX_ID_CHARS: usize = 128;
+const MAX_KEY_BYTES: usize = 1024;
+const MAX_STRING_BYTES: usize = 4096;
+/// Object depth allowed below `tags`, `desired` and `reported`.
+const MAX_DEPTH: usize = 10;
+const MAX_SAFE_INT: f64 = 4_503_599_627_370_496.0; // 2^52
+const SECTION_LIMITS: &[(&str, usize)] = &[("tags", 8 * 1024)];
+const PROPERTY_LIMIT: usize = 32 * 1024;
+
+type Out = Vec<(Rule, String, String)>;
+
+/// Checks one normalised record.
+pub fn record(members: &[Member<'_, '_>], out: &mut Out) {
+    let id = members.iter().find(|m| m.key == "deviceId");
+    match id.map(|m| &m.value[0]) {
+        Some(Node::String(s)) => check_id(s, Rule::DeviceId, "deviceId", out),
+        Some(_) => out.push((
+            Rule::DeviceId,
+            "deviceId".into(),
+            "deviceId is not a string".into(),
+        )),
+        None => out.push((
+            Rule::DeviceId,
+            "deviceId".into(),
+            "record has no deviceId (or id)".into(),
+        )),
+    }
+    if let Some(m) = members.iter().find(|m| m.key == "moduleId") {
+        match &m.value[0] {
+            Node::String(s) => check_id(s, Rule::ModuleId, "moduleId", out),
+            _ => out.push((
+                Rule::ModuleId,
+                "moduleId".into(),
+                "moduleId is not a string".into(),
+            )),
+        }
+    }
+    for m in members {
+        match m.key {
+            "tags" => section(m.value, "tags", SECTION_LIMITS[0].1, out),
+            "properties" => {
+                for (k, v) in object_members(m.value) {
+                    if k == "desired" || k == "reported" {
+                        section(v, &format!("properties.{k}"), PROPERTY_LIMIT, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn check_id(s: &str, rule: Rule, path: &str, out: &mut Out) {
+    let n = s.chars().count();
+    if n == 0 || n > MAX_ID_CHARS {
+        out.push((
+            rule,
+            path.into(),
+            format!("{path} must be 1-128 characters, has {n}"),
+        ));
+    } else if let Some(c) = s.chars().find(|c| !is_id_char(*c)) {
+        out.push((
+            rule,
+            path.into(),
+            format!("{path} has a character that is not allowed: {c:?}"),
+        ));
+    }
+}
+
+fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-:.+%_#*?!(),=@;$'".contains(c)
+}
+
+/// Checks a `tags`, `desired` or `reported` section: key names, values, depth and size.
+fn section(tape: &[Node<'_>], root: &str, limit: usize, out: &mut Out) {
+    let mut path = Vec::new();
+    let size = walk(tape, root, &mut path, true, out);
+    if size > limit {
+        out.push((
+            Rule::SectionTooLarge,
+            root.into(),
+            format!("{root} is {size} bytes as compact JSON, over the {limit}-byte limit"),
+        ));
+    }
+}
+
+/// The dotted path of a finding; built only when there is one, so that clean records cost no
+/// allocation.
+fn dotted(root: &str, path: &[&str]) -> String {
+    let mut s = root.to_string();
+    for p in path {
+        s.push('.');
+        s.push_str(p);
+    }
+    s
+}
+
+/// Validates a value and returns its approximate compact-JSON size (escapes count one byte).
+/// `$metadata` and `$version` at a section's root are system members: not checked, not counted.
+fn walk<'t>(
+    tape: &'t [Node<'_>],
+    root: &str,
+    path: &mut Vec<&'t str>,
+    section_root: bool,
+    out: &mut Out,
+) -> usize {
+    match tape[0] {
+        Node::String(s) => {
+            if s.len() > MAX_STRING_BYTES {
+                out.push((
+                    Rule::StringTooLong,
+                    dotted(root, path),
+                    format!("string of {} bytes, over the 4096-byte limit", s.len()),
+                ));
+            }
+            s.len() + 2
+        }
+        Node::Static(StaticNode::I64(n)) => {
+            if (n as f64).abs() > MAX_SAFE_INT {
+                out.push((
+                    Rule::NumberRange,
+                    dotted(root, path),
+                    format!("integer {n} is outside ±2^52"),
+                ));
+            }
+            20
+        }
+        Node::Static(StaticNode::U64(n)) => {
+            if n as f64 > MAX_SAFE_INT {
+                out.push((
+                    Rule::NumberRange,
+                    dotted(root, path),
+                    format!("integer {n} is outside ±2^52"),
+                ));
+            }
+            20
+        }
+        Node::Static(_) => 5,
+        Node::Array { len, .. } => {
+            let mut size = 2;
+            let mut i = 1;
+            for k in 0..len {
+                let n = span(&tape[i..]);
+                if matches!(tape[i], Node::Static(StaticNode::Null)) {
+                    out.push((
+                        Rule::NullInArray,
+                        format!("{}[{k}]", dotted(root, path)),
+                        "arrays may not contain null".into(),
+                    ));
+                }
+                size += 1 + walk(&tape[i..i + n], root, path, false, out);
+                i += n;
+            }
+            size
+        }
+        Node::Object { .. } => {
+            if path.len() >= MAX_DEPTH {
+                out.push((
+                    Rule::TooDeep,
+                    dotted(root, path),
+                    format!("object nested deeper than {MAX_DEPTH} levels"),
+                ));
+                return 2;
+            }
+            let mut size = 2;
+            for (key, value) in object_members(tape) {
+                if section_root && (key == "$metadata" || key == "$version") {
+                    continue;
+                }
+                path.push(key);
+                check_key(key, root, path, out);
+                size += key.len() + 4 + walk(value, root, path, false, out);
+                path.pop();
+            }
+            size
+        }
+    }
+}
+
+fn check_key(key: &str, root: &str, path: &[&str], out: &mut Out) {
+    let problem = if key.len() > MAX_KEY_BYTES {
+        Some("key is longer than 1 KB".to_string())
+    } else if key.is_empty() {
+        Some("key is empty".to_string())
+    } else {
+        key.chars()
+            .find(|c| c.is_control() || matches!(c, '.' | '$' | ' '))
+            .map(|c| format!("key has a character that is not allowed: {c:?}"))
+    };
+    if let Some(p) = problem {
+        out.push((Rule::KeyName, dotted(root, path), p));
+    }
+}
