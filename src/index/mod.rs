@@ -64,7 +64,10 @@ impl IndexKey {
             ValueRef::Null => IndexKey::Null,
             ValueRef::Bool(b) => IndexKey::Bool(b),
             // -0 and 0 are equal under `=`, so they share a key.
-            ValueRef::Number(n) => IndexKey::Number(if n == 0.0 { 0.0 } else { n }),
+            ValueRef::Number(n) => {
+                let n = n.as_f64();
+                IndexKey::Number(if n == 0.0 { 0.0 } else { n })
+            }
             ValueRef::String(s) => IndexKey::String(s.into()),
             ValueRef::Object | ValueRef::Array(_) => return None,
         })
@@ -74,7 +77,9 @@ impl IndexKey {
         match self {
             IndexKey::Null => serde_json::Value::Null,
             IndexKey::Bool(b) => serde_json::Value::Bool(*b),
-            IndexKey::Number(n) => crate::model::number_to_json(*n),
+            IndexKey::Number(n) => {
+                crate::model::number_to_json(*n).unwrap_or(serde_json::Value::Null)
+            }
             IndexKey::String(s) => serde_json::Value::String(s.to_string()),
         }
     }
@@ -230,10 +235,11 @@ fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
             Kind::True => {
                 trues.push(row);
             }
-            Kind::Number => {
+            Kind::Int | Kind::UInt | Kind::Float => {
                 let ValueRef::Number(n) = c.value_at(slot) else {
                     continue;
                 };
+                let n = n.as_f64();
                 if n.is_nan() {
                     continue;
                 }

@@ -240,7 +240,11 @@ impl ChunkBuilder {
             let node = self.trie.child(0, m.key);
             irregular |= self.walk(m.value, node, row);
         }
-        if members.iter().any(|m| m.key == "moduleId") {
+        // A module twin has a top-level `moduleId` that is not null (the reference's rule).
+        if members
+            .iter()
+            .any(|m| m.key == "moduleId" && !matches!(m.value[0], Node::Static(StaticNode::Null)))
+        {
             self.out.modules.push(row);
         }
         if irregular {
@@ -264,9 +268,12 @@ impl ChunkBuilder {
             Node::String(s) => self.column(node).push_str(row, s),
             Node::Static(StaticNode::Null) => self.column(node).push_null(row),
             Node::Static(StaticNode::Bool(b)) => self.column(node).push_bool(row, b),
-            Node::Static(StaticNode::I64(n)) => self.column(node).push_number(row, n as f64),
-            Node::Static(StaticNode::U64(n)) => self.column(node).push_number(row, n as f64),
-            Node::Static(StaticNode::F64(n)) => self.column(node).push_number(row, n),
+            Node::Static(StaticNode::I64(n)) => self.column(node).push_int(row, n),
+            Node::Static(StaticNode::U64(n)) => match i64::try_from(n) {
+                Ok(i) => self.column(node).push_int(row, i),
+                Err(_) => self.column(node).push_uint(row, n),
+            },
+            Node::Static(StaticNode::F64(n)) => self.column(node).push_float(row, n),
             Node::Array { .. } => {
                 let mut buf = std::mem::take(&mut self.json_buf);
                 buf.clear();

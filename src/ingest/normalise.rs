@@ -45,11 +45,12 @@ pub fn object_members<'t, 'i>(
 /// The top-level members of a record under twin names, in document order (`SELECT *` order is
 /// applied by the caller). Errors when the record is not a JSON object.
 ///
-/// Export shape (has `id`, no `deviceId`): `id`, `eTag`, `twinETag` are renamed and
-/// `authentication.type` / `authentication.x509Thumbprint` become `authenticationType` /
-/// `x509Thumbprint` — unless the line already carries the twin name, which then wins and the
-/// export member is dropped. In both shapes `authentication` (with its secret keys) and
-/// `importMode` never survive.
+/// Export shape (has `id`, no `deviceId`): `id`, `eTag`, `twinETag` are renamed, unless the
+/// line already carries the twin name, which then wins and the export member is dropped. In
+/// both shapes `authentication.type` / `authentication.x509Thumbprint` fill
+/// `authenticationType` / `x509Thumbprint` when the record has no member of that name, and
+/// `authentication` (with its secret keys) and `importMode` never survive. These are the
+/// reference's rules (`crate::reference`), implemented here on the tape.
 pub fn members<'t, 'i>(
     tape: &'t [Node<'i>],
     out: &mut Vec<Member<'t, 'i>>,
@@ -62,7 +63,7 @@ pub fn members<'t, 'i>(
     let has = |name: &str| object_members(tape).any(|(k, _)| k == name);
     for (key, value) in object_members(tape) {
         if model::EXPORT_DROPPED.contains(&key) {
-            if export && key == "authentication" {
+            if key == "authentication" {
                 for (k, v) in object_members(value) {
                     let twin = match k {
                         "type" => "authenticationType",

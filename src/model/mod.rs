@@ -57,12 +57,16 @@ pub fn is_export_shape<'a>(mut top_level_keys: impl Iterator<Item = &'a str>) ->
     has_id && !has_device_id
 }
 
-/// A computed or stored number as JSON: integral values that fit an `i64` exactly print as
-/// integers (`SUM` of integers gives `42`, not `42.0`), everything else as a float.
-pub fn number_to_json(n: f64) -> serde_json::Value {
-    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
-        serde_json::Value::from(n as i64)
-    } else {
-        serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
+/// A computed number as JSON (the reference's rule): not finite → `None` (undefined);
+/// integral and within `[-2^63, 2^63)` → a JSON integer (`SUM` of integers gives `42`, not
+/// `42.0`; `-0.0` gives `0`); anything else a JSON float.
+pub fn number_to_json(n: f64) -> Option<serde_json::Value> {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if !n.is_finite() {
+        return None;
     }
+    if n.fract() == 0.0 && (-TWO_63..TWO_63).contains(&n) {
+        return Some(serde_json::Value::from(n as i64));
+    }
+    serde_json::Number::from_f64(n).map(serde_json::Value::Number)
 }

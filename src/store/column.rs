@@ -20,11 +20,19 @@ pub enum Kind {
     Null = 0,
     False = 1,
     True = 2,
-    Number = 3,
-    String = 4,
-    Object = 5,
-    Array = 6,
+    /// A number written as an integer that fits `i64`.
+    Int = 3,
+    /// A number written as an integer above `i64::MAX`.
+    UInt = 4,
+    /// A number written with a fraction or exponent.
+    Float = 5,
+    String = 6,
+    Object = 7,
+    Array = 8,
 }
+
+/// How many kinds there are.
+pub const KINDS: usize = 9;
 
 impl Kind {
     fn from_u8(b: u8) -> Kind {
@@ -32,10 +40,58 @@ impl Kind {
             0 => Kind::Null,
             1 => Kind::False,
             2 => Kind::True,
-            3 => Kind::Number,
-            4 => Kind::String,
-            5 => Kind::Object,
+            3 => Kind::Int,
+            4 => Kind::UInt,
+            5 => Kind::Float,
+            6 => Kind::String,
+            7 => Kind::Object,
             _ => Kind::Array,
+        }
+    }
+
+    pub fn is_number(self) -> bool {
+        matches!(self, Kind::Int | Kind::UInt | Kind::Float)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Null => "null",
+            Kind::False | Kind::True => "bool",
+            Kind::Int | Kind::UInt => "integer",
+            Kind::Float => "float",
+            Kind::String => "string",
+            Kind::Object => "object",
+            Kind::Array => "array",
+        }
+    }
+}
+
+/// A stored number, exactly as the document wrote it: `5` and `5.0` compare equal but print
+/// differently, and integers above 2^53 keep every digit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Num {
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+}
+
+impl Num {
+    #[inline]
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Num::Int(n) => n as f64,
+            Num::UInt(n) => n as f64,
+            Num::Float(f) => f,
+        }
+    }
+
+    pub fn to_json(self) -> serde_json::Value {
+        match self {
+            Num::Int(n) => n.into(),
+            Num::UInt(n) => n.into(),
+            Num::Float(f) => {
+                serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, Into::into)
+            }
         }
     }
 }
@@ -46,7 +102,7 @@ impl Kind {
 pub enum ValueRef<'a> {
     Null,
     Bool(bool),
-    Number(f64),
+    Number(Num),
     String(&'a str),
     Object,
     /// Compact JSON text of the array.
@@ -67,7 +123,7 @@ pub struct Column {
     /// Length-prefixed text: strings when there is no dictionary, and arrays.
     arena: Vec<u8>,
     present: RoaringBitmap,
-    kind_counts: [u32; 7],
+    kind_counts: [u32; KINDS],
     pub(crate) index: Option<ValueIndex>,
 }
 
@@ -88,7 +144,7 @@ impl Column {
     }
 
     /// How many values of each kind (indexed by `Kind as usize`).
-    pub fn kind_counts(&self) -> [u32; 7] {
+    pub fn kind_counts(&self) -> [u32; KINDS] {
         self.kind_counts
     }
 
@@ -158,7 +214,9 @@ impl Column {
             Kind::Null => ValueRef::Null,
             Kind::False => ValueRef::Bool(false),
             Kind::True => ValueRef::Bool(true),
-            Kind::Number => ValueRef::Number(f64::from_bits(d)),
+            Kind::Int => ValueRef::Number(Num::Int(d as i64)),
+            Kind::UInt => ValueRef::Number(Num::UInt(d)),
+            Kind::Float => ValueRef::Number(Num::Float(f64::from_bits(d))),
             Kind::String => match &self.dict {
                 Some(dict) => ValueRef::String(&dict[d as usize]),
                 None => ValueRef::String(arena_str(&self.arena, d)),
@@ -252,8 +310,16 @@ impl ColumnBuilder {
         self.push_raw(row, if b { Kind::True } else { Kind::False }, 0);
     }
 
-    pub fn push_number(&mut self, row: u32, n: f64) {
-        self.push_raw(row, Kind::Number, n.to_bits());
+    pub fn push_int(&mut self, row: u32, n: i64) {
+        self.push_raw(row, Kind::Int, n as u64);
+    }
+
+    pub fn push_uint(&mut self, row: u32, n: u64) {
+        self.push_raw(row, Kind::UInt, n);
+    }
+
+    pub fn push_float(&mut self, row: u32, n: f64) {
+        self.push_raw(row, Kind::Float, n.to_bits());
     }
 
     pub fn push_object(&mut self, row: u32) {
@@ -369,7 +435,7 @@ pub fn merge_column(
         }
     }
 
-    let mut kind_counts = [0u32; 7];
+    let mut kind_counts = [0u32; KINDS];
     for (pi, (base, p)) in parts.into_iter().enumerate() {
         if !dense {
             rows.extend(p.rows.iter().map(|r| r + base));
@@ -436,7 +502,7 @@ mod tests {
     fn merges_chunks_in_row_order_with_mixed_kinds() {
         let mut a = ColumnBuilder::new();
         a.push_str(0, "x");
-        a.push_number(2, 5.0);
+        a.push_float(2, 5.0);
         let mut b = ColumnBuilder::new();
         b.push_str(1, "y");
         b.push_array(2, "[1,2]");
@@ -447,7 +513,7 @@ mod tests {
             got,
             vec![
                 (0, ValueRef::String("x")),
-                (2, ValueRef::Number(5.0)),
+                (2, ValueRef::Number(Num::Float(5.0))),
                 (11, ValueRef::String("y")),
                 (12, ValueRef::Array("[1,2]")),
                 (13, ValueRef::Bool(true)),

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use roaring::RoaringBitmap;
 
-pub use column::{merge_column, Column, ColumnBuilder, Kind, ValueRef};
+pub use column::{merge_column, Column, ColumnBuilder, Kind, Num, ValueRef, KINDS};
 
 use crate::error::LoadError;
 use crate::source::SourceFile;
