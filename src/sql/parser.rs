@@ -11,5 +11,8 @@ pub const MAX_DEPTH: usize = 128;
 /// Parses one query.
 pub fn parse(query: &str) -> Result<Query, QueryError> {
     let _ = query;
-    Err(QueryError::new("the parser is not written yet", Span::new(0, 0)))
+    Err(QueryError::new(
+        "the parser is not written yet",
+        Span::new(0, 0),
+    ))
 }
