@@ -1,0 +1,4 @@
+//! All integration tests, compiled into one binary.
+
+mod golden;
+mod reference;
