@@ -1,3 +1,5 @@
 //! All integration tests, compiled into one binary.
 
+mod golden;
 mod ingest;
+mod reference;
