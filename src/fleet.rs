@@ -3,6 +3,8 @@
 use crate::error::LoadError;
 use crate::ingest::{self, LoadOptions, LoadReport};
 use crate::source::SourceFile;
+use crate::exec::Results;
+use crate::sql::QueryError;
 use crate::store::Store;
 
 /// Twins loaded from one or more inputs, with their columns and indexes.
@@ -34,6 +36,13 @@ impl Fleet {
             .collect::<Result<Vec<_>, _>>()?;
         let (store, report) = ingest::load_files(files, opts)?;
         Ok(Fleet { store, report })
+    }
+
+    /// Runs a query; results stream in order as the iterator is pulled.
+    pub fn query(&self, sql: &str) -> Result<Results<'_>, QueryError> {
+        let query = crate::sql::parse(sql)?;
+        let plan = crate::plan::plan(&query, &self.store)?;
+        Ok(crate::exec::execute(&self.store, plan))
     }
 
     pub fn store(&self) -> &Store {

@@ -7,11 +7,13 @@
 //! hold the fast path to. `cli` sits on top of everything.
 
 pub mod error;
+pub mod exec;
 mod fleet;
 pub mod gen;
 pub mod index;
 pub mod ingest;
 pub mod model;
+pub mod plan;
 pub mod reference;
 pub mod source;
 pub mod sql;
@@ -19,4 +21,6 @@ pub mod store;
 
 pub use error::{LoadError, Location};
 pub use fleet::Fleet;
+pub use exec::Results;
 pub use ingest::{LoadOptions, LoadReport};
+pub use sql::QueryError;

@@ -174,3 +174,9 @@ pub use eval::is_json_number;
 pub use normalise::normalise;
 pub use query::evaluate;
 pub use value::{computed, exact_sum};
+
+/// Checks a query's static rules (the "Query errors" section above) without evaluating it.
+/// The planner uses it so that both engines reject exactly the same queries the same way.
+pub fn validate(query: &crate::sql::Query) -> Result<(), crate::sql::QueryError> {
+    query::check(query).map(|_| ())
+}

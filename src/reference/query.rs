@@ -50,7 +50,7 @@ fn is_module(twin: &Value) -> bool {
 type Keyed = Option<(Value, Option<String>)>;
 
 /// What checking the query found out.
-struct Plan<'q> {
+pub(super) struct Plan<'q> {
     /// GROUP BY present, or an aggregate somewhere in the select list.
     aggregated: bool,
     /// The GROUP BY paths, unqualified.
@@ -63,7 +63,7 @@ struct Plan<'q> {
     items: &'q [SelectItem],
 }
 
-fn check(query: &Query) -> Result<Plan<'_>, QueryError> {
+pub(super) fn check(query: &Query) -> Result<Plan<'_>, QueryError> {
     let collection = query.from.collection;
     let items: &[SelectItem] = match &query.select {
         SelectList::Star(_) => &[],

@@ -1,0 +1,426 @@
+//! Executing a [`Plan`] over a [`Store`]: filter (bitmaps first, then the residual on candidate
+//! rows in parallel), then project, aggregate or group, order, and cut. Plain row results
+//! stream: they are shaped in parallel batches as the caller pulls them, so a query that
+//! returns a million twins never holds them all.
+
+pub mod aggregate;
+pub mod eval;
+pub mod value;
+
+use std::cmp::Ordering;
+use std::collections::VecDeque;
+
+use rayon::prelude::*;
+use roaring::{MultiOps, RoaringBitmap};
+use serde_json::{Map, Value};
+
+use crate::plan::bitmap::Answerer;
+use crate::plan::{BExpr, OutItem, OutKey, Plan, Shape};
+use crate::sql::Collection;
+use crate::store::Store;
+use aggregate::{group_rows, Group, GroupEnv};
+use eval::{eval, RowCtx};
+use value::Val;
+
+/// How WHERE was answered, for EXPLAIN and `--timings`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct FilterReport {
+    /// Rows of the collection.
+    pub universe: u64,
+    /// Top-level conditions answered exactly by bitmaps.
+    pub by_bitmap: Vec<String>,
+    /// Conditions evaluated row by row.
+    pub residual: Vec<String>,
+    /// Rows the residual was evaluated on.
+    pub candidates: u64,
+    /// Rows whose keys collide by case, evaluated from their twins.
+    pub irregular: u64,
+    pub matched: u64,
+}
+
+/// The rows of the collection where WHERE is true.
+pub fn filter(store: &Store, plan: &Plan) -> (RoaringBitmap, FilterReport) {
+    let all = match plan.collection {
+        Collection::Modules => store.modules().clone(),
+        Collection::Devices => store.all_rows() - store.modules(),
+    };
+    let irregular = &all & store.irregular();
+    let universe = &all - &irregular;
+    let mut report = FilterReport {
+        universe: all.len(),
+        irregular: irregular.len(),
+        ..FilterReport::default()
+    };
+    let Some(cond) = &plan.filter else {
+        report.matched = all.len();
+        return (all, report);
+    };
+    let answer = Answerer {
+        store,
+        plan,
+        universe: &universe,
+    };
+    let mut conjuncts = Vec::new();
+    split_and(cond, &mut conjuncts);
+    let mut exact = Vec::new();
+    let mut residual: Vec<&BExpr> = Vec::new();
+    for c in conjuncts {
+        match answer.exact(c) {
+            Some(t) => {
+                report.by_bitmap.push(describe(c, plan));
+                exact.push(t.t);
+            }
+            None => {
+                report.residual.push(describe(c, plan));
+                residual.push(c);
+            }
+        }
+    }
+    let mut matches = if exact.is_empty() {
+        universe.clone()
+    } else {
+        exact.into_iter().intersection()
+    };
+    if !residual.is_empty() {
+        for r in &residual {
+            if let Some(c) = answer.candidates(r) {
+                matches &= c;
+            }
+        }
+        report.candidates = matches.len();
+        let rows: Vec<u32> = matches.iter().collect();
+        let kept: Vec<Vec<u32>> = rows
+            .par_chunks(16 * 1024)
+            .map(|chunk| {
+                chunk
+                    .iter()
+                    .copied()
+                    .filter(|&row| {
+                        let ctx = RowCtx::new(store, plan, row);
+                        residual.iter().all(|r| ctx.test(r))
+                    })
+                    .collect()
+            })
+            .collect();
+        matches = RoaringBitmap::from_sorted_iter(kept.into_iter().flatten())
+            .expect("chunks are in row order");
+    }
+    for row in &irregular {
+        if RowCtx::new(store, plan, row).test(cond) {
+            matches.insert(row);
+        }
+    }
+    report.matched = matches.len();
+    (matches, report)
+}
+
+fn split_and<'a>(e: &'a BExpr, out: &mut Vec<&'a BExpr>) {
+    match e {
+        BExpr::And(a, b) => {
+            split_and(a, out);
+            split_and(b, out);
+        }
+        other => out.push(other),
+    }
+}
+
+/// A short text form of a bound condition, for EXPLAIN.
+pub fn describe(e: &BExpr, plan: &Plan) -> String {
+    use crate::sql::BinaryOp::*;
+    let d = |x: &BExpr| describe(x, plan);
+    match e {
+        BExpr::Const(v) => v
+            .to_json()
+            .map_or_else(|| "undefined".to_string(), |j| j.to_string()),
+        BExpr::Path(p) => plan.paths[*p].display(),
+        BExpr::GroupKey(k) => plan.paths[plan.group_keys[*k]].display(),
+        BExpr::Aggregate(i) => format!("{:?}(..)", plan.aggregates[*i].func).to_uppercase(),
+        BExpr::Not(a) => format!("NOT {}", d(a)),
+        BExpr::Neg(a) => format!("-{}", d(a)),
+        BExpr::And(a, b) => format!("({} AND {})", d(a), d(b)),
+        BExpr::Or(a, b) => format!("({} OR {})", d(a), d(b)),
+        BExpr::Binary(op, a, b) => {
+            let o = match op {
+                Eq => "=",
+                NotEq => "!=",
+                Lt => "<",
+                LtEq => "<=",
+                Gt => ">",
+                GtEq => ">=",
+                Add => "+",
+                Sub => "-",
+                Mul => "*",
+                Div => "/",
+                Mod => "%",
+                And => "AND",
+                Or => "OR",
+            };
+            format!("{} {o} {}", d(a), d(b))
+        }
+        BExpr::In {
+            operand,
+            list,
+            negated,
+        } => {
+            let items: Vec<String> = list
+                .iter()
+                .map(|v| v.to_json().map_or("undefined".into(), |j| j.to_string()))
+                .collect();
+            format!(
+                "{} {} [{}]",
+                d(operand),
+                if *negated { "NIN" } else { "IN" },
+                items.join(", ")
+            )
+        }
+        BExpr::Call(f, args) => {
+            let a: Vec<String> = args.iter().map(d).collect();
+            format!("{}({})", f.name(), a.join(", "))
+        }
+    }
+}
+
+/// Query results, in order. Plain row results are shaped lazily in parallel batches.
+pub struct Results<'s> {
+    store: &'s Store,
+    plan: Plan,
+    rows: Box<dyn Iterator<Item = u32> + Send + 's>,
+    buffer: VecDeque<Value>,
+    done: std::vec::IntoIter<Value>,
+    /// How WHERE was answered.
+    pub filter: FilterReport,
+}
+
+/// Rows shaped per parallel batch when streaming.
+const BATCH: usize = 2048;
+
+impl Iterator for Results<'_> {
+    type Item = Value;
+
+    fn next(&mut self) -> Option<Value> {
+        if let Some(v) = self.done.next() {
+            return Some(v);
+        }
+        if self.buffer.is_empty() {
+            let batch: Vec<u32> = self.rows.by_ref().take(BATCH).collect();
+            if batch.is_empty() {
+                return None;
+            }
+            let (store, plan) = (self.store, &self.plan);
+            let shaped: Vec<Value> = if batch.len() > 64 {
+                batch
+                    .par_iter()
+                    .map(|&r| shape_row(store, plan, r))
+                    .collect()
+            } else {
+                batch.iter().map(|&r| shape_row(store, plan, r)).collect()
+            };
+            self.buffer.extend(shaped);
+        }
+        self.buffer.pop_front()
+    }
+}
+
+/// Runs a plan.
+pub fn execute(store: &Store, plan: Plan) -> Results<'_> {
+    let (matches, report) = filter(store, &plan);
+    let top = plan.top.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let mut results = Results {
+        store,
+        plan,
+        rows: Box::new(std::iter::empty()),
+        buffer: VecDeque::new(),
+        done: Vec::new().into_iter(),
+        filter: report,
+    };
+    let plan = &results.plan;
+    match &plan.shape {
+        Shape::Star | Shape::Rows(_) => {
+            if plan.order.is_empty() {
+                results.rows = Box::new(matches.into_iter().take(top));
+            } else {
+                let rows = order_rows(store, plan, &matches, top);
+                results.rows = Box::new(rows.into_iter());
+            }
+        }
+        Shape::Groups { items, .. } => {
+            let groups = if let Some(g) = count_only(plan, &matches) {
+                g
+            } else {
+                let rows: Vec<u32> = matches.iter().collect();
+                group_rows(store, plan, &rows)
+            };
+            let mut groups = order_groups(plan, groups);
+            groups.truncate(top);
+            let out: Vec<Value> = groups
+                .iter()
+                .map(|g| shape_group(plan, items, g))
+                .collect();
+            results.done = out.into_iter();
+        }
+    }
+    results
+}
+
+/// `SELECT COUNT() ...` without GROUP BY: the answer is the bitmap's cardinality.
+fn count_only(plan: &Plan, matches: &RoaringBitmap) -> Option<Vec<Group>> {
+    if !plan.group_keys.is_empty() || plan.aggregates.iter().any(|a| a.arg.is_some()) {
+        return None;
+    }
+    let states = plan
+        .aggregates
+        .iter()
+        .map(|_| aggregate::AggState::Count(matches.len()))
+        .collect();
+    Some(vec![Group {
+        first_row: 0,
+        keys: Vec::new(),
+        key_names: Vec::new(),
+        count: matches.len(),
+        states,
+    }])
+}
+
+/// Sorts matching rows by the ORDER BY terms (stable: ties keep row order) and keeps `top`.
+fn order_rows(store: &Store, plan: &Plan, matches: &RoaringBitmap, top: usize) -> Vec<u32> {
+    let rows: Vec<u32> = matches.iter().collect();
+    let mut keyed: Vec<(Vec<Val<'static>>, u32)> = rows
+        .par_chunks(8 * 1024)
+        .flat_map_iter(|chunk| {
+            chunk.iter().map(|&row| {
+                let ctx = RowCtx::new(store, plan, row);
+                let keys = plan
+                    .order
+                    .iter()
+                    .map(|t| eval(&ctx, &t.expr).into_owned())
+                    .collect();
+                (keys, row)
+            })
+        })
+        .collect();
+    let cmp = |a: &(Vec<Val<'static>>, u32), b: &(Vec<Val<'static>>, u32)| {
+        compare_terms(plan, &a.0, &b.0).then(a.1.cmp(&b.1))
+    };
+    if top < keyed.len() {
+        if top == 0 {
+            return Vec::new();
+        }
+        keyed.select_nth_unstable_by(top - 1, cmp);
+        keyed.truncate(top);
+    }
+    keyed.par_sort_unstable_by(cmp);
+    keyed.into_iter().map(|(_, r)| r).collect()
+}
+
+fn compare_terms(plan: &Plan, a: &[Val<'_>], b: &[Val<'_>]) -> Ordering {
+    for ((x, y), term) in a.iter().zip(b).zip(&plan.order) {
+        let o = order_by_cmp(x, y, term.descending);
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
+/// One ORDER BY term: the SPEC §2.2 order, reversed for DESC, objects and arrays last either
+/// way.
+pub fn order_by_cmp(a: &Val<'_>, b: &Val<'_>, descending: bool) -> Ordering {
+    match (matches!(a, Val::Json(_)), matches!(b, Val::Json(_))) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        _ => {
+            let o = value::total_cmp(a, b);
+            if descending {
+                o.reverse()
+            } else {
+                o
+            }
+        }
+    }
+}
+
+/// Groups in result order: ORDER BY terms, else descending count then keys ascending; ties
+/// keep first-appearance order.
+fn order_groups(plan: &Plan, mut groups: Vec<Group>) -> Vec<Group> {
+    if !plan.order.is_empty() {
+        let mut keyed: Vec<(Vec<Val<'static>>, Group)> = groups
+            .into_iter()
+            .map(|g| {
+                let env = GroupEnv {
+                    group: &g,
+                    aggregates: &plan.aggregates,
+                };
+                let keys = plan
+                    .order
+                    .iter()
+                    .map(|t| eval(&env, &t.expr).into_owned())
+                    .collect();
+                (keys, g)
+            })
+            .collect();
+        keyed.sort_by(|a, b| compare_terms(plan, &a.0, &b.0));
+        return keyed.into_iter().map(|(_, g)| g).collect();
+    }
+    if !plan.group_keys.is_empty() {
+        groups.sort_by(|a, b| {
+            b.count.cmp(&a.count).then_with(|| {
+                a.keys
+                    .iter()
+                    .zip(&b.keys)
+                    .map(|(x, y)| order_by_cmp(x, y, false))
+                    .find(|o| *o != Ordering::Equal)
+                    .unwrap_or(Ordering::Equal)
+            })
+        });
+    }
+    groups
+}
+
+fn shape_group(plan: &Plan, items: &[OutItem], g: &Group) -> Value {
+    let env = GroupEnv {
+        group: g,
+        aggregates: &plan.aggregates,
+    };
+    let mut out = Map::new();
+    for item in items {
+        let (key, v) = match (&item.key, &item.expr) {
+            (OutKey::Spelled(_, written), BExpr::GroupKey(k)) => (
+                g.key_names[*k].clone().unwrap_or_else(|| written.clone()),
+                g.keys[*k].to_json(),
+            ),
+            (OutKey::Spelled(_, written), e) => (written.clone(), eval(&env, e).to_json()),
+            (OutKey::Fixed(name), e) => (name.clone(), eval(&env, e).to_json()),
+        };
+        if let Some(v) = v {
+            out.insert(key, v);
+        }
+    }
+    Value::Object(out)
+}
+
+fn shape_row(store: &Store, plan: &Plan, row: u32) -> Value {
+    let ctx = RowCtx::new(store, plan, row);
+    let Shape::Rows(items) = &plan.shape else {
+        return ctx.twin().cloned().unwrap_or(Value::Null);
+    };
+    let mut out = Map::new();
+    for item in items {
+        let (key, v) = match (&item.key, &item.expr) {
+            (OutKey::Spelled(_, written), BExpr::Path(p)) => {
+                let (v, name) = ctx.path(*p);
+                (
+                    name.map_or_else(|| written.clone(), |n| n.into_owned()),
+                    v.to_json(),
+                )
+            }
+            (OutKey::Spelled(_, name) | OutKey::Fixed(name), e) => {
+                (name.clone(), eval(&ctx, e).to_json())
+            }
+        };
+        if let Some(v) = v {
+            out.insert(key, v);
+        }
+    }
+    Value::Object(out)
+}
