@@ -1,0 +1,3 @@
+//! All integration tests, compiled into one binary (`cargo test --test it`).
+
+mod sql;
