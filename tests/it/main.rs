@@ -3,3 +3,4 @@
 mod golden;
 mod ingest;
 mod reference;
+mod sql;
