@@ -2,10 +2,11 @@
 //! It does no I/O and knows nothing of storage; it is what we fuzz hardest.
 
 pub mod ast;
+mod display;
 mod error;
 mod lexer;
 mod parser;
 
 pub use ast::*;
 pub use error::QueryError;
-pub use parser::{parse, MAX_DEPTH, MAX_QUERY_LEN};
+pub use parser::{parse, MAX_DEPTH, MAX_EXPR_HEIGHT, MAX_QUERY_LEN};
