@@ -66,11 +66,11 @@ select deviceId from devices where Is_Defined(tags.tier) and lower(tags.tier) = 
 ----
 [{"deviceId":"m1"},{"deviceId":"m2"},{"deviceId":"m6"},{"deviceId":"m10"}]
 ====
-# LENGTH counts code points; not defined on arrays or numbers
+# LENGTH counts code points of strings (the string "7" too); undefined on arrays and numbers
 fixture: mixed
 SELECT deviceId, LENGTH(tags.s) AS len, LENGTH(tags.arr) AS alen, LENGTH(tags.n) AS nlen FROM devices WHERE deviceId IN ['m1', 'm2', 'm5', 'm7']
 ----
-[{"deviceId":"m1","len":11},{"deviceId":"m2","len":5},{"deviceId":"m5","len":0},{"deviceId":"m7","len":10}]
+[{"deviceId":"m1","len":11},{"deviceId":"m2","len":5},{"deviceId":"m5","len":0},{"deviceId":"m7","len":10,"nlen":1}]
 ====
 # CONCAT needs every argument to be a string; an undefined element leaves an empty object
 fixture: mixed
