@@ -1,4 +1,4 @@
-//! All integration tests, compiled into one binary.
+//! All integration tests, compiled into one binary (`cargo test --test it`).
 
 mod golden;
 mod ingest;
