@@ -4,3 +4,4 @@ mod golden;
 mod ingest;
 mod reference;
 mod sql;
+mod engine;
