@@ -61,7 +61,7 @@ pub fn parse(query: &str) -> Result<Query, QueryError> {
                 "query is too long ({} bytes; limit {MAX_QUERY_LEN})",
                 query.len()
             ),
-            Span::new(0, 0),
+            Span::new(floor_char_boundary(query, MAX_QUERY_LEN), query.len()),
         ));
     }
     parse_any_length(query)
@@ -81,6 +81,13 @@ fn parse_any_length(query: &str) -> Result<Query, QueryError> {
         lex_error: error,
     };
     parser.query()
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 type PResult<T> = Result<T, QueryError>;
@@ -1010,13 +1017,23 @@ fn constant(e: &Expr) -> Option<Literal> {
     }
 }
 
-/// Source text for a message, cut short so that a huge token does not flood the terminal.
+/// Source text for a message: cut short so that a huge token does not flood the terminal,
+/// and with control characters escaped so that it stays on the message's line.
 fn snippet(text: &str) -> String {
     const MAX_CHARS: usize = 40;
-    match text.char_indices().nth(MAX_CHARS) {
-        Some((cut, _)) => format!("{}...", &text[..cut]),
-        None => text.to_string(),
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX_CHARS {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
     }
+    out
 }
 
 /// The candidate closest to `word` ignoring ASCII case, if it is close enough to be a typo.

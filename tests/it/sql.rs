@@ -4,7 +4,8 @@
 use proptest::prelude::*;
 use twindex::sql::{
     parse, AggregateFunc, BinaryOp, Collection, Expr, ExprKind, Function, Ident, Literal,
-    OrderItem, Path, Query, Segment, SelectItem, SelectList, Span, Top, UnaryOp,
+    OrderItem, Path, Query, Segment, SelectItem, SelectList, Span, Top, UnaryOp, MAX_DEPTH,
+    MAX_EXPR_HEIGHT, MAX_QUERY_LEN,
 };
 
 /// Parses `q`, prints it, parses the print, and checks that both trees agree but for spans
@@ -556,6 +557,15 @@ fn nesting_limit() {
         ")".repeat(100)
     );
     verified(&ok);
+    // Just inside both budgets, and the printer copes with what the parser accepts.
+    verified(&format!(
+        "SELECT * FROM devices WHERE {}x",
+        "NOT ".repeat(MAX_DEPTH - 1)
+    ));
+    verified(&format!(
+        "SELECT * FROM devices WHERE x = 0{}",
+        " OR x = 1".repeat(MAX_EXPR_HEIGHT - 2)
+    ));
     let q = format!("SELECT * FROM devices WHERE x{}", " OR x".repeat(10_000));
     assert!(parse(&q)
         .unwrap_err()
@@ -580,10 +590,16 @@ fn nesting_limit_rendered() {
 #[test]
 fn too_long() {
     let q = format!("SELECT * FROM devices WHERE x = '{}'", "a".repeat(70_000));
+    let err = parse(&q).unwrap_err();
     assert_eq!(
-        parse(&q).unwrap_err().message,
+        err.message,
         format!("query is too long ({} bytes; limit 65536)", q.len())
     );
+    assert_eq!(err.span.range(), MAX_QUERY_LEN..q.len());
+    // The limit never splits a character.
+    let q = format!("SELECT '{}'", "é".repeat(40_000));
+    let start = parse(&q).unwrap_err().span.start as usize;
+    assert!(q.is_char_boundary(start) && start <= MAX_QUERY_LEN);
 }
 
 #[test]
