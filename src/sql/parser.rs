@@ -19,7 +19,8 @@ use super::lexer::{self, Keyword, Lexed, Token, TokenKind};
 
 /// Queries longer than this are rejected before lexing.
 pub const MAX_QUERY_LEN: usize = 64 * 1024;
-/// How deeply expressions may nest (parentheses, NOT, unary minus, function arguments).
+/// How deeply expressions may nest. Each parenthesis, `NOT`, unary minus, function call,
+/// array literal and right-hand operand takes a level; `-(` takes two.
 pub const MAX_DEPTH: usize = 128;
 /// No expression tree returned by [`parse`] is taller than this, so consumers may recurse
 /// over expressions without a budget of their own.
@@ -285,8 +286,17 @@ impl Parser<'_> {
         let mut message = format!("unexpected {} after end of query", self.describe(tok));
         match &tok.kind {
             TokenKind::Ident(word) => {
-                let clauses = [Keyword::Where, Keyword::Group, Keyword::Order];
-                if let Some(s) = suggest(word, clauses.iter().map(|k| k.as_str())) {
+                // What could have continued the query, had it been spelled right.
+                let next = [
+                    Keyword::Where,
+                    Keyword::Group,
+                    Keyword::Order,
+                    Keyword::And,
+                    Keyword::Or,
+                    Keyword::Desc,
+                    Keyword::Asc,
+                ];
+                if let Some(s) = suggest(word, next.iter().map(|k| k.as_str())) {
                     message.push_str(&format!(" (did you mean {s}?)"));
                 }
             }

@@ -408,6 +408,18 @@ fn misspelled_keywords_are_suggested() {
 }
 
 #[test]
+fn misspelled_operators_and_directions_after_a_complete_query() {
+    check_error(
+        "SELECT * FROM devices WHERE a = 1 ADN b = 2",
+        "error: unexpected 'ADN' after end of query (did you mean AND?)\n  |\n1 | SELECT * FROM devices WHERE a = 1 ADN b = 2\n  |                                   ^^^",
+    );
+    check_error(
+        "SELECT * FROM devices ORDER BY a DSEC",
+        "error: unexpected 'DSEC' after end of query (did you mean DESC?)\n  |\n1 | SELECT * FROM devices ORDER BY a DSEC\n  |                                  ^^^^",
+    );
+}
+
+#[test]
 fn missing_from() {
     check_error(
         "SELECT deviceId",
