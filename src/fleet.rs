@@ -1,9 +1,9 @@
 //! [`Fleet`]: a loaded, immutable, `Send + Sync` set of twins, the entry point of the library.
 
 use crate::error::LoadError;
+use crate::exec::{FilterReport, Results};
 use crate::ingest::{self, LoadOptions, LoadReport};
 use crate::source::SourceFile;
-use crate::exec::Results;
 use crate::sql::QueryError;
 use crate::store::Store;
 
@@ -45,6 +45,58 @@ impl Fleet {
         Ok(crate::exec::execute(&self.store, plan))
     }
 
+    /// Describes how a query would run (which conditions bitmaps answer, what is evaluated
+    /// row by row) with the row counts of actually filtering, without shaping any result.
+    pub fn explain(&self, sql: &str) -> Result<Explain, QueryError> {
+        let query = crate::sql::parse(sql)?;
+        let plan = crate::plan::plan(&query, &self.store)?;
+        let started = std::time::Instant::now();
+        let (_, filter) = crate::exec::filter(&self.store, &plan);
+        let filter_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let paths = plan
+            .paths
+            .iter()
+            .map(|p| ExplainPath {
+                path: p.display(),
+                columns: p
+                    .columns
+                    .iter()
+                    .map(|&c| self.store.column(c).dotted().to_string())
+                    .collect(),
+                indexed: !p.columns.is_empty()
+                    && p.columns
+                        .iter()
+                        .all(|&c| self.store.column(c).index().is_some()),
+                array_step: p.has_tail(),
+            })
+            .collect();
+        let shape = match &plan.shape {
+            crate::plan::Shape::Star => "rows: SELECT *".to_string(),
+            crate::plan::Shape::Rows(items) => format!("rows: {} element(s)", items.len()),
+            crate::plan::Shape::Groups { grouped: true, .. } => format!(
+                "groups by {} key(s), {} aggregate(s)",
+                plan.group_keys.len(),
+                plan.aggregates.len()
+            ),
+            crate::plan::Shape::Groups { .. } => {
+                format!("one group, {} aggregate(s)", plan.aggregates.len())
+            }
+        };
+        Ok(Explain {
+            query: query.to_string(),
+            collection: match plan.collection {
+                crate::sql::Collection::Devices => "devices",
+                crate::sql::Collection::Modules => "devices.modules",
+            },
+            paths,
+            filter,
+            filter_ms,
+            shape,
+            order_terms: plan.order.len(),
+            top: plan.top,
+        })
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -52,4 +104,29 @@ impl Fleet {
     pub fn report(&self) -> &LoadReport {
         &self.report
     }
+}
+
+/// What [`Fleet::explain`] tells about a query.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Explain {
+    /// The query in canonical form.
+    pub query: String,
+    pub collection: &'static str,
+    /// Every path the query reads: the columns it binds to and whether bitmaps index them.
+    pub paths: Vec<ExplainPath>,
+    /// How WHERE was answered, with the estimated (candidate) and actual row counts.
+    pub filter: FilterReport,
+    pub filter_ms: f64,
+    /// What is produced from the matching rows.
+    pub shape: String,
+    pub order_terms: usize,
+    pub top: Option<u64>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ExplainPath {
+    pub path: String,
+    pub columns: Vec<String>,
+    pub indexed: bool,
+    pub array_step: bool,
 }

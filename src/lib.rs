@@ -20,7 +20,7 @@ pub mod sql;
 pub mod store;
 
 pub use error::{LoadError, Location};
-pub use fleet::Fleet;
 pub use exec::Results;
+pub use fleet::{Explain, ExplainPath, Fleet};
 pub use ingest::{LoadOptions, LoadReport};
 pub use sql::QueryError;

@@ -132,10 +132,8 @@ impl AggState {
                 sum.merge(&s2);
                 *n += n2;
             }
-            (AggState::Best(a), AggState::Best(Some(b))) => {
-                if improves(func, &b, a.as_ref()) {
-                    *a = Some(b);
-                }
+            (AggState::Best(a), AggState::Best(Some(b))) if improves(func, &b, a.as_ref()) => {
+                *a = Some(b);
             }
             _ => {}
         }
@@ -206,7 +204,7 @@ const PARTITION: usize = 32 * 1024;
 /// Groups `rows` (ascending) by the plan's keys, computing every aggregate; groups come in
 /// order of first appearance. Without GROUP BY there is exactly one group (even for no rows).
 pub fn group_rows(store: &Store, plan: &Plan, rows: &[u32]) -> Vec<Group> {
-    let partials: Vec<(Vec<Group>, HashMap<Vec<u8>, usize>)> = rows
+    let partials: Vec<Partition> = rows
         .par_chunks(PARTITION)
         .map(|chunk| group_partition(store, plan, chunk))
         .collect();
@@ -258,11 +256,10 @@ fn new_group(
     }
 }
 
-fn group_partition(
-    store: &Store,
-    plan: &Plan,
-    rows: &[u32],
-) -> (Vec<Group>, HashMap<Vec<u8>, usize>) {
+/// One partition's groups in first-appearance order, and each group's encoded key.
+type Partition = (Vec<Group>, HashMap<Vec<u8>, usize>);
+
+fn group_partition(store: &Store, plan: &Plan, rows: &[u32]) -> Partition {
     let mut groups: Vec<Group> = Vec::new();
     let mut by_key: HashMap<Vec<u8>, usize> = HashMap::new();
     let mut key_buf = Vec::new();

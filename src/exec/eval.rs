@@ -90,7 +90,9 @@ impl<'s> RowCtx<'s> {
             return (Val::Undef, None);
         };
         let spelled = || -> Option<Cow<'_, str>> {
-            Some(Cow::Borrowed(&**col.segments().get(bp.head.checked_sub(1)?)?))
+            Some(Cow::Borrowed(
+                &**col.segments().get(bp.head.checked_sub(1)?)?,
+            ))
         };
         if bp.has_tail() {
             let ValueRef::Array(text) = v else {

@@ -224,7 +224,9 @@ impl Iterator for Results<'_> {
 /// Runs a plan.
 pub fn execute(store: &Store, plan: Plan) -> Results<'_> {
     let (matches, report) = filter(store, &plan);
-    let top = plan.top.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let top = plan
+        .top
+        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
     let mut results = Results {
         store,
         plan,
@@ -252,10 +254,7 @@ pub fn execute(store: &Store, plan: Plan) -> Results<'_> {
             };
             let mut groups = order_groups(plan, groups);
             groups.truncate(top);
-            let out: Vec<Value> = groups
-                .iter()
-                .map(|g| shape_group(plan, items, g))
-                .collect();
+            let out: Vec<Value> = groups.iter().map(|g| shape_group(plan, items, g)).collect();
             results.done = out.into_iter();
         }
     }

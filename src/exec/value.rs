@@ -228,10 +228,7 @@ pub fn binary(op: BinaryOp, a: &Val<'_>, b: &Val<'_>) -> Val<'static> {
 /// `x IN list`: true if equal to some element; false if `x` is a defined primitive; else
 /// undefined.
 pub fn in_list(x: &Val<'_>, list: &[Val<'_>]) -> Option<bool> {
-    if list
-        .iter()
-        .any(|c| sql_cmp(x, c) == Some(Ordering::Equal))
-    {
+    if list.iter().any(|c| sql_cmp(x, c) == Some(Ordering::Equal)) {
         Some(true)
     } else if x.is_primitive() {
         Some(false)
@@ -410,21 +407,54 @@ mod tests {
 
     #[test]
     fn comparisons_need_one_type() {
-        assert_eq!(binary(BinaryOp::Eq, &Val::Num(Num::Int(5)), &Val::Computed(5.0)), Val::Bool(true));
-        assert_eq!(binary(BinaryOp::NotEq, &s("a"), &Val::Num(Num::Int(1))), Val::Undef);
-        assert_eq!(binary(BinaryOp::LtEq, &Val::Null, &Val::Null), Val::Bool(true));
-        assert_eq!(binary(BinaryOp::Lt, &Val::Null, &Val::Null), Val::Bool(false));
-        assert_eq!(binary(BinaryOp::Div, &Val::Computed(7.0), &Val::Computed(2.0)), Val::Computed(3.5));
-        assert_eq!(binary(BinaryOp::Mod, &Val::Computed(-7.0), &Val::Computed(2.0)), Val::Computed(-1.0));
-        assert_eq!(binary(BinaryOp::Div, &Val::Computed(1.0), &Val::Computed(0.0)), Val::Undef);
+        assert_eq!(
+            binary(BinaryOp::Eq, &Val::Num(Num::Int(5)), &Val::Computed(5.0)),
+            Val::Bool(true)
+        );
+        assert_eq!(
+            binary(BinaryOp::NotEq, &s("a"), &Val::Num(Num::Int(1))),
+            Val::Undef
+        );
+        assert_eq!(
+            binary(BinaryOp::LtEq, &Val::Null, &Val::Null),
+            Val::Bool(true)
+        );
+        assert_eq!(
+            binary(BinaryOp::Lt, &Val::Null, &Val::Null),
+            Val::Bool(false)
+        );
+        assert_eq!(
+            binary(BinaryOp::Div, &Val::Computed(7.0), &Val::Computed(2.0)),
+            Val::Computed(3.5)
+        );
+        assert_eq!(
+            binary(BinaryOp::Mod, &Val::Computed(-7.0), &Val::Computed(2.0)),
+            Val::Computed(-1.0)
+        );
+        assert_eq!(
+            binary(BinaryOp::Div, &Val::Computed(1.0), &Val::Computed(0.0)),
+            Val::Undef
+        );
     }
 
     #[test]
     fn string_functions_count_code_points() {
         assert_eq!(call(Function::Length, &[s("Zürich")]), Val::Computed(6.0));
-        assert_eq!(call(Function::IndexOf, &[s("東京x"), s("x")]), Val::Computed(2.0));
-        assert_eq!(call(Function::Substring, &[s("hello"), Val::Computed(-1.0), Val::Computed(2.0)]), s("h"));
-        assert_eq!(call(Function::Substring, &[s("hello"), Val::Computed(3.0)]), s("lo"));
+        assert_eq!(
+            call(Function::IndexOf, &[s("東京x"), s("x")]),
+            Val::Computed(2.0)
+        );
+        assert_eq!(
+            call(
+                Function::Substring,
+                &[s("hello"), Val::Computed(-1.0), Val::Computed(2.0)]
+            ),
+            s("h")
+        );
+        assert_eq!(
+            call(Function::Substring, &[s("hello"), Val::Computed(3.0)]),
+            s("lo")
+        );
         assert_eq!(call(Function::AsNumber, &[s("5.0")]), Val::Computed(5.0));
         assert_eq!(call(Function::AsNumber, &[s(" 5")]), Val::Undef);
     }

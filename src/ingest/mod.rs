@@ -9,6 +9,7 @@ mod validate;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,6 +37,8 @@ pub struct LoadOptions {
     pub keep_findings: usize,
     /// Target size of a parallel work unit.
     pub chunk_bytes: usize,
+    /// Bytes parsed so far, added to as chunks finish (for a progress bar on another thread).
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 impl Default for LoadOptions {
@@ -44,6 +47,7 @@ impl Default for LoadOptions {
             strict: false,
             keep_findings: 20,
             chunk_bytes: 4 << 20,
+            progress: None,
         }
     }
 }
@@ -209,26 +213,45 @@ pub fn load_files(
     }
 
     let keep = opts.keep_findings;
+    let progress = opts.progress.as_deref();
     let outputs: Vec<(u32, ChunkOutput)> = tasks
         .into_par_iter()
-        .map(|task| match task {
-            Task::Lines { file, range } => {
-                (file, parse_lines(&files[file as usize], file, range, keep))
+        .map(|task| {
+            let (file, out, bytes) = parse_task(&files, task, keep);
+            if let Some(p) = progress {
+                p.fetch_add(bytes, Ordering::Relaxed);
             }
-            Task::Elements { file, elements } => {
-                let bytes: &[u8] = &files[file as usize];
-                let mut b = ChunkBuilder::new(file, keep);
-                for e in &elements {
-                    add_record(&mut b, bytes, e.start, e.end);
-                }
-                b.note_lines(elements.len() as u32, 0);
-                (file, b.finish())
-            }
+            (file, out)
         })
         .collect();
 
     let store_and_report = assemble(files, file_reports, early_findings, outputs, opts, started)?;
     Ok(store_and_report)
+}
+
+/// Parses one task; returns its file, its output and how many input bytes it covered.
+fn parse_task(files: &[SourceFile], task: Task, keep: usize) -> (u32, ChunkOutput, u64) {
+    match task {
+        Task::Lines { file, range } => {
+            let n = range.len() as u64;
+            (
+                file,
+                parse_lines(&files[file as usize], file, range, keep),
+                n,
+            )
+        }
+        Task::Elements { file, elements } => {
+            let bytes: &[u8] = &files[file as usize];
+            let mut b = ChunkBuilder::new(file, keep);
+            let mut n = 0;
+            for e in &elements {
+                n += e.len() as u64;
+                add_record(&mut b, bytes, e.start, e.end);
+            }
+            b.note_lines(elements.len() as u32, 0);
+            (file, b.finish(), n)
+        }
+    }
 }
 
 fn add_record(b: &mut ChunkBuilder, bytes: &[u8], start: usize, end: usize) {

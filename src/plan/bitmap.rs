@@ -89,7 +89,11 @@ impl Answerer<'_> {
                     .union()
                     & u;
                 let f = (indexes.iter().map(|ix| ix.any()).union() & u) - &t;
-                Some(if *negated { Truth { t: f, f: t } } else { Truth { t, f } })
+                Some(if *negated {
+                    Truth { t: f, f: t }
+                } else {
+                    Truth { t, f }
+                })
             }
             BExpr::Call(Function::IsDefined, args) => {
                 let BExpr::Path(p) = &args[0] else {
@@ -127,11 +131,7 @@ impl Answerer<'_> {
                 f: RoaringBitmap::new(),
             });
         };
-        let same_type = indexes
-            .iter()
-            .map(|ix| same_type_rows(ix, &key))
-            .union()
-            & u;
+        let same_type = indexes.iter().map(|ix| same_type_rows(ix, &key)).union() & u;
         let eq = || indexes.iter().map(|ix| ix.eq(&key)).union() & u;
         let range = |r: RangeOp| indexes.iter().map(|ix| ix.range(&key, r)).union() & u;
         let t = match op {

@@ -102,10 +102,7 @@ pub enum Shape {
     /// One object per row.
     Rows(Vec<OutItem>),
     /// One object per group (one group without GROUP BY).
-    Groups {
-        grouped: bool,
-        items: Vec<OutItem>,
-    },
+    Groups { grouped: bool, items: Vec<OutItem> },
 }
 
 #[derive(Debug, Clone)]
@@ -156,7 +153,11 @@ pub fn plan(query: &Query, store: &Store) -> Result<Plan, QueryError> {
             let expr = b.bind(&item.expr);
             let key = match (&item.alias, &item.expr.kind) {
                 (Some(a), _) => OutKey::Fixed(a.name.clone()),
-                (None, ExprKind::Path(p)) if p.unqualified(collection).iter().any(|s| matches!(s, Segment::Name(_))) => {
+                (None, ExprKind::Path(p))
+                    if p.unqualified(collection)
+                        .iter()
+                        .any(|s| matches!(s, Segment::Name(_))) =>
+                {
                     let segs = p.unqualified(collection);
                     let written = segs
                         .iter()
@@ -235,7 +236,11 @@ struct Binder<'s> {
 
 impl Binder<'_> {
     fn path(&mut self, segments: &[Segment]) -> usize {
-        if let Some(i) = self.paths.iter().position(|p| same_path(&p.segments, segments)) {
+        if let Some(i) = self
+            .paths
+            .iter()
+            .position(|p| same_path(&p.segments, segments))
+        {
             return i;
         }
         let head = segments
@@ -378,7 +383,9 @@ fn fold(e: BExpr) -> BExpr {
             operand,
             list,
             negated,
-        } if konst(operand) => BExpr::Const(crate::exec::eval::in_value(&get(operand), list, *negated)),
+        } if konst(operand) => {
+            BExpr::Const(crate::exec::eval::in_value(&get(operand), list, *negated))
+        }
         BExpr::Call(f, args) if args.iter().all(konst) => {
             let vals: Vec<Val<'static>> = args.iter().map(get).collect();
             BExpr::Const(value::call(*f, &vals))

@@ -193,8 +193,7 @@ impl Path {
         let mut segs: &[Segment] = &self.segments;
         if segs.len() > 1 && is_name(&segs[0], "devices") {
             segs = &segs[1..];
-            if collection == Collection::Modules && segs.len() > 1 && is_name(&segs[0], "modules")
-            {
+            if collection == Collection::Modules && segs.len() > 1 && is_name(&segs[0], "modules") {
                 segs = &segs[1..];
             }
         }
@@ -374,7 +373,10 @@ impl AggregateFunc {
 
     pub fn from_name(name: &str) -> Option<AggregateFunc> {
         let upper = name.to_ascii_uppercase();
-        AggregateFunc::ALL.iter().copied().find(|f| f.name() == upper)
+        AggregateFunc::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name() == upper)
     }
 }
 
