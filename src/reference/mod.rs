@@ -119,9 +119,10 @@
 //!
 //! # Query errors (checked in this order, before any data is read)
 //!
-//! 1. An aggregate in WHERE: `aggregates are not allowed in WHERE` (at the aggregate).
-//! 2. An aggregate inside another (select list, ORDER BY): `an aggregate cannot contain
-//!    another aggregate` (at the inner one).
+//! 1. An aggregate in WHERE: `aggregate functions are not allowed in WHERE` (at the
+//!    aggregate; the parser reports this first, so only hand-built trees get here).
+//! 2. An aggregate inside another (select list, ORDER BY): `aggregate functions cannot be
+//!    nested (COUNT inside SUM)` (at the inner one; likewise caught by the parser first).
 //! 3. `SELECT *` with GROUP BY: `SELECT * cannot be used with GROUP BY; select the group keys
 //!    and aggregates` (at the `*`).
 //! 4. The query *aggregates* when it has GROUP BY or any select element contains an

@@ -74,7 +74,7 @@ fn check(query: &Query) -> Result<Plan<'_>, QueryError> {
     if let Some(cond) = &query.filter {
         if let Some(agg) = first_aggregate(cond) {
             return Err(QueryError::new(
-                "aggregates are not allowed in WHERE",
+                "aggregate functions are not allowed in WHERE",
                 agg.span,
             ));
         }
@@ -85,7 +85,7 @@ fn check(query: &Query) -> Result<Plan<'_>, QueryError> {
         .map(|i| &i.expr)
         .chain(query.order_by.iter().map(|o| &o.expr))
     {
-        check_nesting(e, false)?;
+        check_nesting(e, None)?;
     }
     // 3. SELECT * is not a grouped shape.
     if let (SelectList::Star(span), false) = (&query.select, query.group_by.is_empty()) {
@@ -220,16 +220,25 @@ fn children(e: &Expr) -> Vec<&Expr> {
     }
 }
 
-fn check_nesting(e: &Expr, inside: bool) -> Result<(), QueryError> {
-    let is_agg = matches!(e.kind, ExprKind::Aggregate { .. });
-    if is_agg && inside {
+/// The parser already refuses nested aggregates; this guards hand-built trees, with the
+/// parser's wording.
+fn check_nesting(e: &Expr, outer: Option<AggregateFunc>) -> Result<(), QueryError> {
+    let this = match e.kind {
+        ExprKind::Aggregate { func, .. } => Some(func),
+        _ => None,
+    };
+    if let (Some(inner), Some(outer)) = (this, outer) {
         return Err(QueryError::new(
-            "an aggregate cannot contain another aggregate",
+            format!(
+                "aggregate functions cannot be nested ({} inside {})",
+                inner.name(),
+                outer.name()
+            ),
             e.span,
         ));
     }
     for c in children(e) {
-        check_nesting(c, inside || is_agg)?;
+        check_nesting(c, this.or(outer))?;
     }
     Ok(())
 }
