@@ -372,16 +372,9 @@ fn sort_by_terms(query: &Query, results: &mut [(Vec<Val>, Value)]) {
 /// One group: its key values and spellings as found on its first row, and its rows.
 struct Group<'a> {
     keys: Vec<Keyed>,
+    /// The values of `keys`, for comparing.
+    values: Vec<Val>,
     rows: Vec<&'a Value>,
-}
-
-impl Group<'_> {
-    fn key_values(&self) -> Vec<Val> {
-        self.keys
-            .iter()
-            .map(|k| k.as_ref().map(|(v, _)| v.clone()))
-            .collect()
-    }
 }
 
 /// Paths resolve to the group's keys; aggregates run over the group's rows.
@@ -416,6 +409,7 @@ fn grouped(query: &Query, plan: &Plan<'_>, rows: &[&Value]) -> Vec<Value> {
     if plan.keys.is_empty() {
         groups.push(Group {
             keys: vec![],
+            values: vec![],
             rows: rows.to_vec(),
         });
     } else {
@@ -427,19 +421,18 @@ fn grouped(query: &Query, plan: &Plan<'_>, rows: &[&Value]) -> Vec<Value> {
                     resolve(twin, k).map(|r| (r.value.clone(), r.last_name.map(str::to_string)))
                 })
                 .collect();
-            let vals: Vec<Val> = keys
+            let values: Vec<Val> = keys
                 .iter()
                 .map(|k| k.as_ref().map(|(v, _)| v.clone()))
                 .collect();
-            match groups.iter_mut().find(|g| {
-                g.key_values()
-                    .iter()
-                    .zip(&vals)
-                    .all(|(a, b)| group_eq(a, b))
-            }) {
+            match groups
+                .iter_mut()
+                .find(|g| g.values.iter().zip(&values).all(|(a, b)| group_eq(a, b)))
+            {
                 Some(g) => g.rows.push(twin),
                 None => groups.push(Group {
                     keys,
+                    values,
                     rows: vec![twin],
                 }),
             }
@@ -450,9 +443,9 @@ fn grouped(query: &Query, plan: &Plan<'_>, rows: &[&Value]) -> Vec<Value> {
         // Descending count, then ascending keys (lexicographic, §2.2 order); stable.
         groups.sort_by(|a, b| {
             b.rows.len().cmp(&a.rows.len()).then_with(|| {
-                a.key_values()
+                a.values
                     .iter()
-                    .zip(&b.key_values())
+                    .zip(&b.values)
                     .map(|(x, y)| total_cmp(x, y))
                     .find(|o| *o != Ordering::Equal)
                     .unwrap_or(Ordering::Equal)
