@@ -116,6 +116,8 @@
 //!   the rank among unaliased elements that are not paths — aggregates and computed
 //!   expressions alike — which is SPEC §4.6 when those are all aggregates)*.
 //! * An element undefined for a row is left out of that row's object.
+//! * Aliases are visible only to ORDER BY (as bare names); in WHERE, GROUP BY and everywhere
+//!   else a name is always a path into the twin.
 //!
 //! # Query errors (checked in this order, before any data is read)
 //!
