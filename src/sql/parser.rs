@@ -19,7 +19,8 @@ use super::lexer::{self, Keyword, Lexed, Token, TokenKind};
 
 /// Queries longer than this are rejected before lexing.
 pub const MAX_QUERY_LEN: usize = 64 * 1024;
-/// How deeply expressions may nest (parentheses, NOT, unary minus, function arguments).
+/// How deeply expressions may nest. Each parenthesis, `NOT`, unary minus, function call,
+/// array literal and right-hand operand takes a level; `-(` takes two.
 pub const MAX_DEPTH: usize = 128;
 /// No expression tree returned by [`parse`] is taller than this, so consumers may recurse
 /// over expressions without a budget of their own.
@@ -61,7 +62,7 @@ pub fn parse(query: &str) -> Result<Query, QueryError> {
                 "query is too long ({} bytes; limit {MAX_QUERY_LEN})",
                 query.len()
             ),
-            Span::new(0, 0),
+            Span::new(floor_char_boundary(query, MAX_QUERY_LEN), query.len()),
         ));
     }
     parse_any_length(query)
@@ -81,6 +82,13 @@ fn parse_any_length(query: &str) -> Result<Query, QueryError> {
         lex_error: error,
     };
     parser.query()
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 type PResult<T> = Result<T, QueryError>;
@@ -278,8 +286,17 @@ impl Parser<'_> {
         let mut message = format!("unexpected {} after end of query", self.describe(tok));
         match &tok.kind {
             TokenKind::Ident(word) => {
-                let clauses = [Keyword::Where, Keyword::Group, Keyword::Order];
-                if let Some(s) = suggest(word, clauses.iter().map(|k| k.as_str())) {
+                // What could have continued the query, had it been spelled right.
+                let next = [
+                    Keyword::Where,
+                    Keyword::Group,
+                    Keyword::Order,
+                    Keyword::And,
+                    Keyword::Or,
+                    Keyword::Desc,
+                    Keyword::Asc,
+                ];
+                if let Some(s) = suggest(word, next.iter().map(|k| k.as_str())) {
                     message.push_str(&format!(" (did you mean {s}?)"));
                 }
             }
@@ -1010,13 +1027,23 @@ fn constant(e: &Expr) -> Option<Literal> {
     }
 }
 
-/// Source text for a message, cut short so that a huge token does not flood the terminal.
+/// Source text for a message: cut short so that a huge token does not flood the terminal,
+/// and with control characters escaped so that it stays on the message's line.
 fn snippet(text: &str) -> String {
     const MAX_CHARS: usize = 40;
-    match text.char_indices().nth(MAX_CHARS) {
-        Some((cut, _)) => format!("{}...", &text[..cut]),
-        None => text.to_string(),
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX_CHARS {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
     }
+    out
 }
 
 /// The candidate closest to `word` ignoring ASCII case, if it is close enough to be a typo.

@@ -4,7 +4,8 @@
 use proptest::prelude::*;
 use twindex::sql::{
     parse, AggregateFunc, BinaryOp, Collection, Expr, ExprKind, Function, Ident, Literal,
-    OrderItem, Path, Query, Segment, SelectItem, SelectList, Span, Top, UnaryOp,
+    OrderItem, Path, Query, Segment, SelectItem, SelectList, Span, Top, UnaryOp, MAX_DEPTH,
+    MAX_EXPR_HEIGHT, MAX_QUERY_LEN,
 };
 
 /// Parses `q`, prints it, parses the print, and checks that both trees agree but for spans
@@ -407,6 +408,18 @@ fn misspelled_keywords_are_suggested() {
 }
 
 #[test]
+fn misspelled_operators_and_directions_after_a_complete_query() {
+    check_error(
+        "SELECT * FROM devices WHERE a = 1 ADN b = 2",
+        "error: unexpected 'ADN' after end of query (did you mean AND?)\n  |\n1 | SELECT * FROM devices WHERE a = 1 ADN b = 2\n  |                                   ^^^",
+    );
+    check_error(
+        "SELECT * FROM devices ORDER BY a DSEC",
+        "error: unexpected 'DSEC' after end of query (did you mean DESC?)\n  |\n1 | SELECT * FROM devices ORDER BY a DSEC\n  |                                  ^^^^",
+    );
+}
+
+#[test]
 fn missing_from() {
     check_error(
         "SELECT deviceId",
@@ -556,6 +569,15 @@ fn nesting_limit() {
         ")".repeat(100)
     );
     verified(&ok);
+    // Just inside both budgets, and the printer copes with what the parser accepts.
+    verified(&format!(
+        "SELECT * FROM devices WHERE {}x",
+        "NOT ".repeat(MAX_DEPTH - 1)
+    ));
+    verified(&format!(
+        "SELECT * FROM devices WHERE x = 0{}",
+        " OR x = 1".repeat(MAX_EXPR_HEIGHT - 2)
+    ));
     let q = format!("SELECT * FROM devices WHERE x{}", " OR x".repeat(10_000));
     assert!(parse(&q)
         .unwrap_err()
@@ -580,10 +602,16 @@ fn nesting_limit_rendered() {
 #[test]
 fn too_long() {
     let q = format!("SELECT * FROM devices WHERE x = '{}'", "a".repeat(70_000));
+    let err = parse(&q).unwrap_err();
     assert_eq!(
-        parse(&q).unwrap_err().message,
+        err.message,
         format!("query is too long ({} bytes; limit 65536)", q.len())
     );
+    assert_eq!(err.span.range(), MAX_QUERY_LEN..q.len());
+    // The limit never splits a character.
+    let q = format!("SELECT '{}'", "é".repeat(40_000));
+    let start = parse(&q).unwrap_err().span.start as usize;
+    assert!(q.is_char_boundary(start) && start <= MAX_QUERY_LEN);
 }
 
 #[test]
