@@ -19,7 +19,7 @@ const DAY: Ticks = 86_400 * TICKS_PER_SEC;
 /// How many recent gateways a leaf device may pick its parent from.
 const GATEWAY_RING: usize = 16;
 
-pub(crate) const REGIONS: &[(&str, u64)] = &[
+const REGIONS: &[(&str, u64)] = &[
     ("US", 341),
     ("EU", 171),
     ("UK", 114),
@@ -144,7 +144,7 @@ struct Identity {
     keys: [[u8; 32]; 2],
     thumbprints: [[u8; 20]; 2],
     model_id: &'static str,
-    /// The identity ETag is the base64 of this 9-digit decimal, as IoT Hub's look.
+    /// The identity ETag is the base64 of this 9-digit decimal, as IoT Hub ETags often are.
     etag_digits: u64,
     desired: Props,
     reported: Props,
