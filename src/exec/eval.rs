@@ -110,6 +110,7 @@ impl<'s> RowCtx<'s> {
             ValueRef::Bool(b) => Val::Bool(b),
             ValueRef::Number(n) => Val::Num(n),
             ValueRef::String(s) => Val::Str(Cow::Borrowed(s)),
+            ValueRef::Time(t) => Val::Str(Cow::Owned(t.text().to_string())),
             ValueRef::Array(text) => match serde_json::from_str::<Value>(text) {
                 Ok(a) => Val::Json(Cow::Owned(a)),
                 Err(_) => Val::Undef,

@@ -69,6 +69,7 @@ impl IndexKey {
                 IndexKey::Number(if n == 0.0 { 0.0 } else { n })
             }
             ValueRef::String(s) => IndexKey::String(s.into()),
+            ValueRef::Time(t) => IndexKey::String((*t.text()).into()),
             ValueRef::Object | ValueRef::Array(_) => return None,
         })
     }
@@ -198,8 +199,9 @@ pub fn build_indexes(columns: &mut [Column]) {
 
 fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
     let counts = c.kind_counts();
-    let primitives: u32 = counts[..=Kind::String as usize].iter().sum();
-    if primitives == 0 {
+    let objects = counts[Kind::Object as usize] + counts[Kind::Array as usize];
+    let times: u32 = counts[Kind::Time as usize..].iter().sum();
+    if objects as usize == c.len() {
         return None;
     }
     let limit = if forced {
@@ -207,24 +209,26 @@ fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
     } else {
         MAX_INDEXED_VALUES
     };
-    // Strings: a dictionary gives codes for free; without one, a column is indexed only when
-    // forced (its strings are nearly unique, which is why the dictionary was dropped).
+    // Strings: a dictionary gives codes for free; without one (or with timestamps, which are
+    // nearly unique) a column is indexed only when forced.
     let mut by_code: Vec<RoaringBitmap> = Vec::new();
     let dict = c.dictionary();
-    if counts[Kind::String as usize] > 0 {
+    if counts[Kind::String as usize] > 0 || times > 0 {
         match dict {
-            Some(d) if d.len() <= limit => by_code = vec![RoaringBitmap::new(); d.len()],
+            Some(d) if d.len() <= limit && times == 0 => {
+                by_code = vec![RoaringBitmap::new(); d.len()]
+            }
             _ if forced => {}
             _ => return None,
         }
     }
+    let use_codes = !by_code.is_empty();
     let mut nulls = RoaringBitmap::new();
     let mut falses = RoaringBitmap::new();
     let mut trues = RoaringBitmap::new();
     let mut numbers: HashMap<u64, RoaringBitmap> = HashMap::new();
-    let mut strings: HashMap<&str, RoaringBitmap> = HashMap::new();
-    for slot in 0..c.len() {
-        let row = c.row_at(slot);
+    let mut strings: HashMap<String, RoaringBitmap> = HashMap::new();
+    for (row, slot) in c.slots() {
         match c.kind_at(slot) {
             Kind::Null => {
                 nulls.push(row);
@@ -249,12 +253,12 @@ fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
                     return None;
                 }
             }
-            Kind::String => match c.code_at(slot) {
+            Kind::String | Kind::Time => match c.code_at(slot).filter(|_| use_codes) {
                 Some(code) => {
                     by_code[code as usize].push(row);
                 }
                 None => {
-                    let ValueRef::String(s) = c.value_at(slot) else {
+                    let Some(s) = c.value_at(slot).as_str().map(|s| s.into_owned()) else {
                         continue;
                     };
                     strings.entry(s).or_default().push(row);

@@ -16,6 +16,7 @@
 //! keeps addressable (a range of the mapped input) rather than copying.
 
 mod column;
+mod timestamp;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use roaring::RoaringBitmap;
 
 pub use column::{merge_column, Column, ColumnBuilder, Kind, Num, ValueRef, KINDS};
+pub use timestamp::{TimeText, Timestamp};
 
 use crate::error::LoadError;
 use crate::source::SourceFile;
