@@ -501,7 +501,7 @@ pub fn merge_column(
     let mut kinds: Vec<u8> = Vec::with_capacity(n);
     let mut data: Vec<u64> = Vec::with_capacity(n);
     let mut arena = Vec::with_capacity(parts.iter().map(|(_, p)| p.arena.len()).sum());
-    let mut present = RoaringBitmap::new();
+    let mut present_rows: Vec<u32> = Vec::with_capacity(if dense { 0 } else { n });
 
     // A dictionary survives only if every chunk kept one and the union stays small.
     let mut dict: Option<Dictionary> = parts
@@ -531,7 +531,7 @@ pub fn merge_column(
     let mut kind_counts = [0u32; KINDS];
     for (pi, (base, p)) in parts.into_iter().enumerate() {
         if !dense {
-            present.extend(p.rows.iter().map(|r| r + base));
+            present_rows.extend(p.rows.iter().map(|r| r + base));
         }
         let arena_base = arena.len() as u64;
         arena.extend_from_slice(&p.arena);
@@ -558,9 +558,13 @@ pub fn merge_column(
             data.push(d);
         }
     }
-    if dense {
-        present.insert_range(0..total_rows);
-    }
+    let present = if dense {
+        let mut b = RoaringBitmap::new();
+        b.insert_range(0..total_rows);
+        b
+    } else {
+        crate::index::bitmap_from_sorted(&present_rows)
+    };
     arena.shrink_to_fit();
     let kinds = match kinds.first() {
         Some(&k0) if kinds.iter().all(|&k| k == k0) => Kinds::Uniform(k0),
