@@ -4,5 +4,6 @@ mod engine;
 mod golden;
 mod ingest;
 mod reference;
+mod snapshot;
 mod sql;
 mod strategies;
