@@ -16,7 +16,6 @@ use serde_json::{Map, Value};
 
 use crate::plan::bitmap::Answerer;
 use crate::plan::{BExpr, OutItem, OutKey, Plan, Shape};
-use crate::sql::Collection;
 use crate::store::Store;
 use aggregate::{group_rows, Group, GroupEnv};
 use eval::{eval, RowCtx};
@@ -40,12 +39,8 @@ pub struct FilterReport {
 
 /// The rows of the collection where WHERE is true.
 pub fn filter(store: &Store, plan: &Plan) -> (RoaringBitmap, FilterReport) {
-    let all = match plan.collection {
-        Collection::Modules => store.modules().clone(),
-        Collection::Devices => store.all_rows() - store.modules(),
-    };
-    let irregular = &all & store.irregular();
-    let universe = &all - &irregular;
+    let (all, universe) = store.collection_rows(plan.collection);
+    let irregular = all - universe;
     let mut report = FilterReport {
         universe: all.len(),
         irregular: irregular.len(),
@@ -53,19 +48,19 @@ pub fn filter(store: &Store, plan: &Plan) -> (RoaringBitmap, FilterReport) {
     };
     let Some(cond) = &plan.filter else {
         report.matched = all.len();
-        return (all, report);
+        return (all.clone(), report);
     };
     let answer = Answerer {
         store,
         plan,
-        universe: &universe,
+        universe,
     };
     let mut conjuncts = Vec::new();
     split_and(cond, &mut conjuncts);
     let mut exact = Vec::new();
     let mut residual: Vec<&BExpr> = Vec::new();
     for c in conjuncts {
-        match answer.exact(c) {
+        match answer.exact_want(c, crate::plan::bitmap::Want::TRUE) {
             Some(t) => {
                 report.by_bitmap.push(describe(c, plan));
                 exact.push(t.t);
@@ -248,6 +243,8 @@ pub fn execute(store: &Store, plan: Plan) -> Results<'_> {
         Shape::Groups { items, .. } => {
             let groups = if let Some(g) = count_only(plan, &matches) {
                 g
+            } else if let Some(g) = aggregate::group_by_index(store, plan, &matches) {
+                g
             } else {
                 let rows: Vec<u32> = matches.iter().collect();
                 group_rows(store, plan, &rows)
@@ -399,10 +396,10 @@ fn shape_group(plan: &Plan, items: &[OutItem], g: &Group) -> Value {
 }
 
 fn shape_row(store: &Store, plan: &Plan, row: u32) -> Value {
-    let ctx = RowCtx::new(store, plan, row);
     let Shape::Rows(items) = &plan.shape else {
-        return ctx.twin().cloned().unwrap_or(Value::Null);
+        return store.twin(row).unwrap_or(Value::Null);
     };
+    let ctx = RowCtx::new(store, plan, row);
     let mut out = Map::new();
     for item in items {
         let (key, v) = match (&item.key, &item.expr) {

@@ -49,6 +49,8 @@ pub struct Store {
     pub(crate) columns: Vec<Column>,
     /// Lower-cased path segments → every column spelled that way.
     pub(crate) by_lower: HashMap<Vec<String>, Vec<ColumnId>>,
+    /// Per collection (devices, modules): all its rows, and those that are not irregular.
+    collections: [(RoaringBitmap, RoaringBitmap); 2],
 }
 
 impl Store {
@@ -64,6 +66,13 @@ impl Store {
             let key = c.segments().iter().map(|s| s.to_lowercase()).collect();
             by_lower.entry(key).or_default().push(i as ColumnId);
         }
+        let mut devices = RoaringBitmap::new();
+        devices.insert_range(0..rows.len() as u32);
+        devices -= &modules;
+        let collections = [
+            (devices.clone(), devices - &irregular),
+            (modules.clone(), &modules - &irregular),
+        ];
         Store {
             files,
             rows,
@@ -71,6 +80,7 @@ impl Store {
             irregular,
             columns,
             by_lower,
+            collections,
         }
     }
 
@@ -93,6 +103,15 @@ impl Store {
     /// Rows that are module twins (they have `moduleId`).
     pub fn modules(&self) -> &RoaringBitmap {
         &self.modules
+    }
+
+    /// A collection's rows, and those of them that are regular (no keys colliding by case).
+    pub fn collection_rows(&self, c: crate::sql::Collection) -> (&RoaringBitmap, &RoaringBitmap) {
+        let (all, regular) = match c {
+            crate::sql::Collection::Devices => &self.collections[0],
+            crate::sql::Collection::Modules => &self.collections[1],
+        };
+        (all, regular)
     }
 
     /// Rows whose record has keys that differ only by case within one object.
