@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use super::eval::{eval, Env, RowCtx};
 use super::value::{total_cmp, Val};
+use crate::index::IndexKey;
 use crate::plan::{AggregateSpec, Plan};
 use crate::sql::AggregateFunc;
-use crate::index::IndexKey;
 use crate::store::{Kind, Store};
 
 /// A sum that is exact until it is read (Shewchuk's partials, as Python's `math.fsum`), so that
@@ -202,7 +202,10 @@ pub fn group_by_index(store: &Store, plan: &Plan, matches: &RoaringBitmap) -> Op
                 return None;
             }
             for (k, b) in col.index()?.entries() {
-                match merged.iter_mut().find(|(m, _)| m.cmp_key(k) == Ordering::Equal) {
+                match merged
+                    .iter_mut()
+                    .find(|(m, _)| m.cmp_key(k) == Ordering::Equal)
+                {
                     Some((_, mb)) => *mb |= b,
                     None => merged.push((k.clone(), b.clone())),
                 }
@@ -251,7 +254,11 @@ pub fn group_by_index(store: &Store, plan: &Plan, matches: &RoaringBitmap) -> Op
                 keys,
                 key_names,
                 count,
-                states: plan.aggregates.iter().map(|_| AggState::Count(count)).collect(),
+                states: plan
+                    .aggregates
+                    .iter()
+                    .map(|_| AggState::Count(count))
+                    .collect(),
             })
         })
         .collect();

@@ -62,7 +62,7 @@ impl<'s> RowCtx<'s> {
             store,
             plan,
             row,
-            irregular: store.irregular().contains(row),
+            irregular: !store.irregular().is_empty() && store.irregular().contains(row),
             twin: OnceCell::new(),
         }
     }
