@@ -1,0 +1,289 @@
+//! The `twindex` binary: output formats, exit codes, messages, and the subcommands end to end.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use twindex::Fleet;
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+fn twindex() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_twindex"))
+}
+
+fn run(args: &[&str]) -> Output {
+    twindex().args(args).output().expect("run twindex")
+}
+
+fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = twindex()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn twindex");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    out
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[track_caller]
+fn assert_success(o: &Output) {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstderr:\n{}",
+        o.status,
+        stderr(o)
+    );
+}
+
+fn library_result(paths: &[&str], sql: &str) -> Value {
+    let fleet = Fleet::load(paths).unwrap();
+    Value::Array(fleet.query(sql).unwrap().collect())
+}
+
+const QUERIES: &[&str] = &[
+    "SELECT * FROM devices",
+    "SELECT * FROM devices.modules",
+    "SELECT deviceId, tags.location.region AS region FROM devices WHERE status = 'enabled'",
+    "SELECT tags.location.region, COUNT() AS n FROM devices GROUP BY tags.location.region",
+    "SELECT TOP 2 deviceId FROM devices ORDER BY deviceId DESC",
+    "SELECT * FROM devices WHERE deviceId = 'nobody'",
+];
+
+#[test]
+fn query_json_is_the_library_result() {
+    for file in ["export.jsonl", "twins.json"] {
+        let path = fixture(file);
+        for sql in QUERIES {
+            let out = run(&["query", "--format", "json", sql, &path]);
+            assert_success(&out);
+            let got: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+            assert_eq!(got, library_result(&[&path], sql), "{file}: {sql}");
+        }
+    }
+}
+
+#[test]
+fn query_json_is_an_array_with_one_row_per_line() {
+    let out = run(&[
+        "query",
+        "SELECT deviceId FROM devices",
+        &fixture("export.jsonl"),
+    ]);
+    assert_success(&out);
+    assert_eq!(
+        stdout(&out),
+        "[\n{\"deviceId\":\"thermo-01\"},\n{\"deviceId\":\"thermo-02\"},\n{\"deviceId\":\"gw-1\"},\n{\"deviceId\":\"child-1\"}\n]\n",
+        "json is the default when stdout is not a terminal"
+    );
+    let out = run(&[
+        "query",
+        "SELECT * FROM devices WHERE deviceId = 'nobody'",
+        &fixture("export.jsonl"),
+    ]);
+    assert_eq!(stdout(&out), "[]\n");
+}
+
+#[test]
+fn query_jsonl_writes_one_object_per_line() {
+    let path = fixture("twins.json");
+    let sql = "SELECT * FROM devices";
+    let out = run(&["query", "-f", "jsonl", sql, &path]);
+    assert_success(&out);
+    let rows: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(Value::Array(rows), library_result(&[&path], sql));
+}
+
+#[test]
+fn query_csv_has_a_header_of_every_key() {
+    let out = run(&[
+        "query",
+        "-f",
+        "csv",
+        "SELECT deviceId, tags.location.region, properties.reported.battery FROM devices",
+        &fixture("export.jsonl"),
+    ]);
+    assert_success(&out);
+    assert_eq!(
+        stdout(&out),
+        "deviceId,region,battery\nthermo-01,US,87\nthermo-02,EU,12.5\ngw-1,US,\nchild-1,,\n"
+    );
+}
+
+#[test]
+fn query_table_aligns_columns_and_counts_rows() {
+    let out = run(&[
+        "query",
+        "-f",
+        "table",
+        "SELECT deviceId, status, tags.location FROM devices WHERE status = 'enabled'",
+        &fixture("export.jsonl"),
+    ]);
+    assert_success(&out);
+    assert_eq!(
+        stdout(&out),
+        "\
+deviceId   status   location
+---------  -------  -------------------------------
+thermo-01  enabled  {\"region\":\"US\",\"building\":\"B1\"}
+gw-1       enabled  {\"region\":\"US\"}
+child-1    enabled
+(3 rows)
+"
+    );
+}
+
+#[test]
+fn query_error_exits_2_with_the_rendered_caret() {
+    let sql = "SELECT * FROM devices WHERE STARTWITH(deviceId, 'a')";
+    let out = run(&["query", sql, &fixture("export.jsonl")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.stdout, b"");
+    assert_eq!(
+        stderr(&out),
+        "error: unknown function 'STARTWITH' (did you mean STARTSWITH?)\n  |\n1 | SELECT * FROM devices WHERE STARTWITH(deviceId, 'a')\n  |                             ^^^^^^^^^\n"
+    );
+}
+
+#[test]
+fn a_planning_error_also_exits_2() {
+    let sql = "SELECT deviceId, tags.deviceId FROM devices";
+    let out = run(&["query", sql, &fixture("export.jsonl")]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let expected = twindex::Fleet::load(&[fixture("export.jsonl")])
+        .unwrap()
+        .query(sql)
+        .err()
+        .expect("duplicate keys are a query error")
+        .render(sql);
+    assert!(
+        stderr(&out).ends_with(&format!("{expected}\n")),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_missing_file_exits_1_naming_it() {
+    let out = run(&["query", "SELECT * FROM devices", "no/such/file.jsonl"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: no/such/file.jsonl: "), "{err}");
+    assert_eq!(err.lines().count(), 1, "printed once: {err}");
+}
+
+#[test]
+fn a_directory_exits_1_naming_it() {
+    let dir = fixture("");
+    let dir = dir.trim_end_matches('/');
+    let out = run(&["query", "SELECT * FROM devices", dir]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!("error: {dir}: is a directory, not a file\n")
+    );
+}
+
+#[test]
+fn dash_reads_standard_input() {
+    let bytes = std::fs::read(fixture("twins.json")).unwrap();
+    let sql = "SELECT deviceId FROM devices WHERE status = 'enabled'";
+    let out = run_with_stdin(&["query", "-f", "json", sql, "-"], &bytes);
+    assert_success(&out);
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got, library_result(&[&fixture("twins.json")], sql));
+}
+
+#[test]
+fn lenient_load_warns_once_and_succeeds_while_strict_fails() {
+    let path = fixture("export.jsonl");
+    let out = run(&["query", "SELECT COUNT() AS n FROM devices", &path]);
+    assert_success(&out);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "warning: skipped 1 record; first: {path}:1 (byte 0): not a record: does not start with '{{'\n"
+        )
+    );
+    let out = run(&[
+        "query",
+        "--strict",
+        "SELECT COUNT() AS n FROM devices",
+        &path,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with(&format!("error: {path}:1 (byte 0): ")),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn timings_print_one_json_line_on_stderr() {
+    let out = run(&[
+        "query",
+        "--timings",
+        "--repeat",
+        "3",
+        "SELECT deviceId FROM devices",
+        &fixture("twins.json"),
+    ]);
+    assert_success(&out);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let t: Value = serde_json::from_str(err.trim_end()).unwrap();
+    for key in ["load_ms", "plan_ms", "exec_ms"] {
+        assert!(t[key].as_f64().unwrap() >= 0.0, "{key} in {t}");
+    }
+    assert_eq!(t["repeat"], 3);
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(t["rows"], rows.as_array().unwrap().len());
+}
+
+/// A reader that stops early (`| head`) is not an error.
+#[test]
+fn a_closed_stdout_exits_0() {
+    let mut child = twindex()
+        .args(["gen", "--devices", "200000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 100];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut head)
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}: {}", out.status, stderr(&out));
+    assert_eq!(stderr(&out), "");
+}
