@@ -14,6 +14,7 @@
 
 mod demo;
 mod error;
+mod explain;
 mod gen;
 mod input;
 mod output;
@@ -45,6 +46,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Query(query::QueryArgs),
+    Explain(explain::ExplainArgs),
     Stats(stats::StatsArgs),
     Gen(gen::GenArgs),
     Demo(demo::DemoArgs),
@@ -78,6 +80,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     }
     match cli.command {
         Command::Query(args) => query::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Gen(args) => gen::run(args),
         Command::Demo(args) => demo::run(args),

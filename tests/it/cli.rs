@@ -266,6 +266,32 @@ fn timings_print_one_json_line_on_stderr() {
     assert_eq!(t["rows"], rows.as_array().unwrap().len());
 }
 
+#[test]
+fn explain_names_bitmap_and_residual_conditions() {
+    let sql = "SELECT deviceId FROM devices WHERE status = 'enabled' AND LENGTH(deviceId) > 4";
+    let out = run(&["explain", sql, &fixture("export.jsonl")]);
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(text.contains("by bitmap   status = \"enabled\""), "{text}");
+    assert!(text.contains("per row     "), "{text}");
+    assert!(text.contains("universe"), "{text}");
+    assert!(text.contains("matched"), "{text}");
+
+    let out = run(&["explain", "--format", "json", sql, &fixture("export.jsonl")]);
+    assert_success(&out);
+    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(e["filter"]["by_bitmap"][0], "status = \"enabled\"");
+    assert_eq!(e["collection"], "devices");
+}
+
+#[test]
+fn explain_reports_query_errors_like_query() {
+    let out = run(&["explain", "SELECT * FROM devics", &fixture("export.jsonl")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
+    assert!(stderr(&out).contains("^"), "{}", stderr(&out));
+}
+
 /// A reader that stops early (`| head`) is not an error.
 #[test]
 fn a_closed_stdout_exits_0() {
