@@ -176,11 +176,12 @@ fn csv_field(s: &str) -> String {
 pub const MAX_CELL: usize = 48;
 
 /// Aligned text columns.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Table {
     headers: Vec<String>,
     rows: Vec<Vec<String>>,
     right: Vec<bool>,
+    max_cell: usize,
 }
 
 impl Table {
@@ -190,15 +191,22 @@ impl Table {
             right: vec![false; headers.len()],
             headers,
             rows: Vec::new(),
+            max_cell: MAX_CELL,
         }
     }
 
-    /// Adds a row; cells past the headers are dropped, long cells cut to [`MAX_CELL`].
+    /// Cuts cells pushed from now on at `width` columns instead of [`MAX_CELL`].
+    pub fn max_cell(mut self, width: usize) -> Table {
+        self.max_cell = width.max(1);
+        self
+    }
+
+    /// Adds a row; cells past the headers are dropped, long cells cut.
     pub fn push<S: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = S>) {
         let row = cells
             .into_iter()
             .take(self.headers.len())
-            .map(|c| cut(c.as_ref(), MAX_CELL))
+            .map(|c| cut(c.as_ref(), self.max_cell))
             .collect();
         self.rows.push(row);
     }
@@ -281,6 +289,21 @@ pub fn cut(s: &str, max: usize) -> String {
         width += w;
         out.push_str(&piece);
     }
+    out
+}
+
+/// Text of at most `max` characters with its middle replaced by `…` when longer, for paths
+/// whose both ends matter (`properties.desired.$meta…sendFrequencyInSecs.$lastUpdated`).
+pub fn cut_middle(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max || max < 3 {
+        return s.to_string();
+    }
+    let tail = (max - 1) / 2;
+    let head = max - 1 - tail;
+    let mut out: String = s.chars().take(head).collect();
+    out.push('…');
+    out.extend(s.chars().skip(n - tail));
     out
 }
 
@@ -440,5 +463,7 @@ mod tests {
         assert_eq!(cut("abcdefg", 6), "abcde…");
         assert_eq!(cut("東京東京", 5), "東京…");
         assert_eq!(cut("a\nb", 10), "a\\nb");
+        assert_eq!(cut_middle("abcdefghij", 10), "abcdefghij");
+        assert_eq!(cut_middle("abcdefghijk", 6), "abc…jk");
     }
 }

@@ -292,6 +292,73 @@ fn explain_reports_query_errors_like_query() {
     assert!(stderr(&out).contains("^"), "{}", stderr(&out));
 }
 
+#[test]
+fn stats_json_has_totals_system_counts_and_paths() {
+    let path = fixture("export.jsonl");
+    let out = run(&["stats", "--format", "json", &path]);
+    assert_success(&out);
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = Fleet::load(&[&path]).unwrap().report().clone();
+    assert_eq!(s["totals"]["records"], report.records);
+    assert_eq!(s["totals"]["devices"], 4);
+    assert_eq!(s["totals"]["modules"], 3);
+    assert_eq!(s["totals"]["skipped"], 1);
+    assert_eq!(s["inputs"][0]["name"], path.as_str());
+    let system = s["system"].as_array().unwrap();
+    let status = system.iter().find(|v| v["path"] == "status").unwrap();
+    assert_eq!(
+        status["values"][0],
+        serde_json::json!({"value": "enabled", "devices": 3, "modules": 3})
+    );
+    // Exports carry no connection state: every twin counts as undefined.
+    let state = system
+        .iter()
+        .find(|v| v["path"] == "connectionState")
+        .unwrap();
+    assert_eq!(
+        state["undefined"],
+        serde_json::json!({"devices": 4, "modules": 3})
+    );
+    let region = s["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["path"] == "tags.location.region")
+        .unwrap();
+    assert_eq!(
+        region["top"][0],
+        serde_json::json!({"value": "US", "count": 2})
+    );
+    let paths = s["paths"].as_array().unwrap();
+    let battery = paths
+        .iter()
+        .find(|p| p["path"] == "properties.reported.battery")
+        .unwrap();
+    assert_eq!(
+        battery["types"],
+        serde_json::json!({"float": 1, "integer": 1})
+    );
+    assert!(s["load"]["memory_bytes"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn stats_table_reads_as_sections() {
+    let out = run(&["stats", &fixture("twins.json")]);
+    assert_success(&out);
+    let text = stdout(&out);
+    for section in ["inputs", "totals", "load", "tags: top 5", "paths"] {
+        assert!(
+            text.lines().any(|l| l.starts_with(section)),
+            "no {section} in\n{text}"
+        );
+    }
+    assert!(
+        text.contains("  connectionState  devices  modules"),
+        "{text}"
+    );
+    assert!(text.contains("GB/s"), "{text}");
+}
+
 /// A reader that stops early (`| head`) is not an error.
 #[test]
 fn a_closed_stdout_exits_0() {
