@@ -359,6 +359,158 @@ fn stats_table_reads_as_sections() {
     assert!(text.contains("GB/s"), "{text}");
 }
 
+#[test]
+fn gen_is_deterministic_and_feeds_query() {
+    let args = ["gen", "--devices", "300", "--seed", "7"];
+    let a = run(&args);
+    let b = run(&args);
+    assert_success(&a);
+    assert_eq!(a.stdout, b.stdout, "same seed, same bytes");
+    assert_ne!(
+        a.stdout,
+        run(&["gen", "--devices", "300", "--seed", "8"]).stdout
+    );
+    let expected = twindex::gen::generate(
+        &twindex::gen::GenOptions {
+            devices: 300,
+            seed: 7,
+            ..Default::default()
+        },
+        &mut Vec::new(),
+    )
+    .unwrap();
+
+    let out = run_with_stdin(
+        &[
+            "query",
+            "-f",
+            "jsonl",
+            "SELECT COUNT() AS devices FROM devices",
+            "-",
+        ],
+        &a.stdout,
+    );
+    assert_success(&out);
+    assert_eq!(stdout(&out), "{\"devices\":300}\n");
+    let out = run_with_stdin(
+        &["query", "SELECT COUNT() AS n FROM devices.modules", "-"],
+        &a.stdout,
+    );
+    let n: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(n[0]["n"], expected.modules);
+}
+
+#[test]
+fn gen_to_a_file_says_what_it_wrote() {
+    let dir = TempDir::new("gen");
+    let file = dir.path.join("fleet.json");
+    let out = run(&[
+        "gen",
+        "-n",
+        "20",
+        "--shape",
+        "twin",
+        "--layout",
+        "array",
+        "--no-modules",
+        "--no-metadata",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_success(&out);
+    assert_eq!(out.stdout, b"");
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("wrote 20 devices and 0 modules (20 records, "),
+        "{err}"
+    );
+    let twins: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let twins = twins.as_array().unwrap();
+    assert_eq!(twins.len(), 20);
+    assert!(twins[0].get("deviceId").is_some(), "twin names");
+    assert!(twins[0]["properties"]["reported"]
+        .get("$metadata")
+        .is_none());
+}
+
+#[test]
+fn demo_generates_once_then_reuses_and_runs_the_showcase() {
+    let dir = TempDir::new("demo");
+    let args = [
+        "demo",
+        "--devices",
+        "2000",
+        "--dir",
+        dir.path.to_str().unwrap(),
+    ];
+    let out = run(&args);
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(text.starts_with("generating 2,000 devices"), "{text}");
+    assert!(text.contains("loaded "), "{text}");
+    assert!(
+        text.contains(
+            "SELECT COUNT() AS totalNumberOfDevices FROM devices\n  totalNumberOfDevices\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("                  2000\n  1 result in "),
+        "{text}"
+    );
+    assert!(text.contains("results (5 shown) in "), "{text}");
+    let files: Vec<_> = std::fs::read_dir(&dir.path)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(files, ["fleet-2000-seed42.jsonl"], "no partial file left");
+
+    let again = run(&args);
+    assert_success(&again);
+    let text2 = stdout(&again);
+    assert!(text2.starts_with("using "), "{text2}");
+    let results = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| {
+                !l.contains(" in ")
+                    && !l.starts_with("using")
+                    && !l.starts_with("generating")
+                    && !l.starts_with("wrote")
+                    && !l.starts_with("loaded")
+            })
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        results(&text),
+        results(&text2),
+        "the cached fleet is the same fleet"
+    );
+}
+
+/// A directory under the system's temporary one, removed when dropped.
+struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("twindex-cli-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir { path }
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
 /// A reader that stops early (`| head`) is not an error.
 #[test]
 fn a_closed_stdout_exits_0() {
