@@ -34,7 +34,7 @@ pub struct DemoArgs {
 /// a few columns selected instead of `*` so that rows fit a terminal), then a few more.
 pub const SHOWCASE: &[&str] = &[
     "SELECT COUNT() AS totalNumberOfDevices FROM devices",
-    "SELECT deviceId, tags.location FROM devices WHERE tags.location.region = 'US'",
+    "SELECT deviceId, tags.location.city AS city FROM devices WHERE tags.location.region = 'US'",
     "SELECT deviceId, properties.reported.telemetryConfig.sendFrequencyInSecs AS freq FROM devices \
      WHERE tags.location.region = 'US' AND properties.reported.telemetryConfig.sendFrequencyInSecs >= 60",
     "SELECT deviceId, properties.reported.connectivity FROM devices \

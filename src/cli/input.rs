@@ -63,7 +63,9 @@ pub fn load_paths(sources: &[String], strict: bool) -> Result<Fleet, LoadError> 
             let _ = done.send(Fleet::load_with(sources, opts));
         });
         let started = Instant::now();
+        let total = known_total(sources);
         let mut bar: Option<ProgressBar> = None;
+        let mut assembling = false;
         loop {
             match finished.recv_timeout(Duration::from_millis(100)) {
                 Ok(result) => {
@@ -80,10 +82,21 @@ pub fn load_paths(sources: &[String], strict: bool) -> Result<Fleet, LoadError> 
                 },
             }
             if bar.is_none() && started.elapsed() >= BAR_DELAY {
-                bar = Some(new_bar(known_total(sources)));
+                bar = Some(new_bar(total));
             }
             if let Some(bar) = &bar {
-                bar.set_position(progress.load(Ordering::Relaxed));
+                let parsed = progress.load(Ordering::Relaxed);
+                bar.set_position(parsed);
+                // Parsing is done; merging columns and building indexes has no byte count.
+                if !assembling && total.is_some_and(|t| parsed >= t) {
+                    assembling = true;
+                    if let Ok(style) = ProgressStyle::with_template(
+                        "{spinner} parsed {total_bytes}; building columns and indexes ({elapsed})",
+                    ) {
+                        bar.set_style(style);
+                    }
+                }
+                bar.tick();
             }
         }
     })
