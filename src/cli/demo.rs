@@ -12,8 +12,10 @@ use super::output::{bytes, count, json_table};
 use crate::gen::GenOptions;
 use crate::Fleet;
 
-/// Generate a synthetic fleet (once: it is cached), load it and run showcase queries, among
-/// them the IoT Hub documentation's examples, with result counts and times.
+/// Load a large generated fleet and run showcase queries.
+///
+/// The fleet is generated once and cached; the queries include the IoT Hub documentation's
+/// examples and print a few rows, the result count and the time of each.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Number of devices to generate.

@@ -10,9 +10,11 @@ use super::input::Inputs;
 use super::query::ms;
 use crate::Explain;
 
-/// Show how a query would run: indexed paths, conditions answered by bitmaps, residual
-/// conditions, and estimated and actual row counts (the filter really runs; no result is
-/// shaped).
+/// Show how a query runs: indexes used, per-row conditions, row counts.
+///
+/// Lists each path with its columns and whether bitmaps index them, the conditions bitmaps
+/// answer and those evaluated row by row, and the estimated (candidate) and actual (matched)
+/// row counts: the filter really runs, but no result is shaped.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// Output format.

@@ -11,9 +11,9 @@ use super::error::{note, Failure};
 use super::output::{bytes, count};
 use crate::gen::{generate, GenOptions, GenSummary, Layout, Shape};
 
-/// Write a synthetic fleet: the same options always give the same bytes.
+/// Write a deterministic synthetic fleet.
 ///
-/// The fleet's distributions (regions, statuses, properties, modules, ...) are documented in
+/// The same options always give the same bytes. The fleet's distributions (regions, statuses, properties, modules, ...) are documented in
 /// the library's `gen` module.
 #[derive(Debug, Args)]
 pub struct GenArgs {

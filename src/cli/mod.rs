@@ -32,7 +32,17 @@ pub use error::Failure;
 /// Inputs are bulk exports (`devices.txt`, JSON Lines with export names) or twin dumps (a JSON
 /// array or JSON Lines with twin names), optionally gzip-compressed; `-` reads standard input.
 #[derive(Debug, Parser)]
-#[command(name = "twindex", version, propagate_version = true)]
+#[command(
+    name = "twindex",
+    version,
+    propagate_version = true,
+    after_help = "Examples:\n  \
+        twindex query \"SELECT COUNT() AS n FROM devices WHERE status = 'enabled'\" devices.txt\n  \
+        twindex explain \"SELECT deviceId FROM devices WHERE tags.location.region = 'US'\" twins.json\n  \
+        twindex stats devices.txt.gz\n  \
+        twindex gen --devices 100000 -o fleet.jsonl\n  \
+        twindex demo --devices 200000"
+)]
 pub struct Cli {
     /// Worker threads for loading and queries [default: one per core].
     #[arg(short = 'j', long, global = true, value_name = "N",

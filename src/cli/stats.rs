@@ -19,9 +19,12 @@ use crate::ingest::{FileReport, ReportedFinding};
 use crate::store::{Column, Kind, Store};
 use crate::Fleet;
 
-/// Print a census of the fleet: inputs, totals, counts by status, connectionState,
-/// authenticationType and capabilities.iotEdge, the top values of indexed tags, every path
-/// with its types, and load time, throughput and memory.
+/// Print a census of the fleet.
+///
+/// Inputs, totals, counts by status, connectionState, authenticationType and
+/// capabilities.iotEdge (devices and modules apart, undefined included), the top values of
+/// indexed tags, every path with its presence, types and distinct values, and load time,
+/// throughput and memory. Read from the columns and indexes: no query runs.
 #[derive(Debug, Args)]
 pub struct StatsArgs {
     /// Output format: readable tables, or one JSON object with everything.

@@ -245,6 +245,29 @@ fn lenient_load_warns_once_and_succeeds_while_strict_fails() {
 }
 
 #[test]
+fn the_warning_counts_skipped_and_flagged_records() {
+    let dir = TempDir::new("warn");
+    let file = dir.path.join("bad.jsonl");
+    std::fs::write(
+        &file,
+        "{\"deviceId\":\"a\",\"tags\":{\"bad key\":1}}\nnot json\n{\"deviceId\":\"b\"}\n",
+    )
+    .unwrap();
+    let name = file.to_str().unwrap();
+    let out = run(&["-j", "1", "query", "SELECT COUNT() AS n FROM devices", name]);
+    assert_success(&out);
+    assert_eq!(stdout(&out), "[\n{\"n\":2}\n]\n");
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(&format!(
+            "warning: skipped 1 record, 1 with content-rule findings; first: {name}:1 (byte 0): tags.bad key: "
+        )),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
 fn timings_print_one_json_line_on_stderr() {
     let out = run(&[
         "query",
