@@ -6,6 +6,7 @@
 //! execution over the store). `reference` is the slow, obviously-right evaluator that tests
 //! hold the fast path to. `cli` sits on top of everything.
 
+pub mod cli;
 pub mod error;
 pub mod exec;
 mod fleet;
