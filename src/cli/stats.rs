@@ -173,19 +173,6 @@ pub struct Findings<'f> {
     pub first: &'f [ReportedFinding],
 }
 
-/// Every kind, in `Kind as usize` order (the order of [`Column::kind_counts`]).
-const KIND_ORDER: [Kind; crate::store::KINDS] = [
-    Kind::Null,
-    Kind::False,
-    Kind::True,
-    Kind::Int,
-    Kind::UInt,
-    Kind::Float,
-    Kind::String,
-    Kind::Object,
-    Kind::Array,
-];
-
 impl<'f> Census<'f> {
     pub fn of(fleet: &'f Fleet) -> Census<'f> {
         let store = fleet.store();
@@ -388,13 +375,14 @@ fn text(v: &Value) -> String {
 
 fn path_census(c: &Column) -> PathCensus {
     let mut types: BTreeMap<&'static str, u64> = BTreeMap::new();
-    for (kind, n) in KIND_ORDER.iter().zip(c.kind_counts()) {
+    for (byte, n) in c.kind_counts().into_iter().enumerate() {
         if n > 0 {
-            *types.entry(kind.name()).or_insert(0) += u64::from(n);
+            *types.entry(Kind::of_byte(byte).name()).or_insert(0) += u64::from(n);
         }
     }
     let counts = c.kind_counts();
-    let primitives: u32 = counts[..Kind::Object as usize].iter().sum();
+    let objects = counts[Kind::Object as usize] + counts[Kind::Array as usize];
+    let primitives = c.len() as u32 - objects;
     PathCensus {
         path: c.dotted().to_string(),
         present: c.present().len(),
