@@ -115,8 +115,8 @@ impl<'s> RowCtx<'s> {
                 Ok(a) => Val::Json(Cow::Owned(a)),
                 Err(_) => Val::Undef,
             },
-            ValueRef::Object => match self.twin() {
-                Some(t) => resolve_json(t, &bp.segments).0,
+            ValueRef::Object => match self.store.subtree(self.row, col.segments()) {
+                Some(v) => Val::Json(Cow::Owned(v)),
                 None => Val::Undef,
             },
         };

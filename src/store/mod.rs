@@ -178,6 +178,14 @@ impl Store {
         })
     }
 
+    /// The value at an exact (document-spelled) path of a row's twin, built from that subtree
+    /// only; `None` when the path is not there (or the input changed since the load).
+    pub fn subtree<S: AsRef<str>>(&self, row: u32, path: &[S]) -> Option<serde_json::Value> {
+        crate::ingest::subtree_from_bytes(self.raw(row), path)
+            .ok()
+            .flatten()
+    }
+
     /// Bytes held by columns and indexes (excluding the inputs' mapped pages).
     pub fn heap_bytes(&self) -> usize {
         let cols: usize = self.columns.iter().map(Column::heap_bytes).sum();
