@@ -62,7 +62,7 @@ impl<'s> RowCtx<'s> {
             store,
             plan,
             row,
-            irregular: store.irregular().contains(row),
+            irregular: !store.irregular().is_empty() && store.irregular().contains(row),
             twin: OnceCell::new(),
         }
     }
@@ -115,8 +115,8 @@ impl<'s> RowCtx<'s> {
                 Ok(a) => Val::Json(Cow::Owned(a)),
                 Err(_) => Val::Undef,
             },
-            ValueRef::Object => match self.twin() {
-                Some(t) => resolve_json(t, &bp.segments).0,
+            ValueRef::Object => match self.store.subtree(self.row, col.segments()) {
+                Some(v) => Val::Json(Cow::Owned(v)),
                 None => Val::Undef,
             },
         };

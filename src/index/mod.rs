@@ -103,17 +103,23 @@ impl ValueIndex {
 
     /// Rows whose value equals `key` under `=` (NaN never does).
     pub fn eq(&self, key: &IndexKey) -> RoaringBitmap {
+        self.get(key).cloned().unwrap_or_default()
+    }
+
+    /// The bitmap of rows equal to `key`, without copying it; `None` when no row is.
+    pub fn get(&self, key: &IndexKey) -> Option<&RoaringBitmap> {
         if matches!(key, IndexKey::Number(n) if n.is_nan()) {
-            return RoaringBitmap::new();
+            return None;
         }
+        let zero = IndexKey::Number(0.0);
         let key = match key {
-            IndexKey::Number(n) if *n == 0.0 => IndexKey::Number(0.0),
-            k => k.clone(),
+            IndexKey::Number(n) if *n == 0.0 => &zero,
+            k => k,
         };
-        match self.entries.binary_search_by(|(k, _)| k.cmp_key(&key)) {
-            Ok(i) => self.entries[i].1.clone(),
-            Err(_) => RoaringBitmap::new(),
-        }
+        self.entries
+            .binary_search_by(|(k, _)| k.cmp_key(key))
+            .ok()
+            .map(|i| &self.entries[i].1)
     }
 
     /// Rows whose value has the same type as `key` and lies in the range (SPEC §2.2:

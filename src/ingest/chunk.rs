@@ -85,12 +85,18 @@ struct Trie {
     keys: Vec<Box<str>>,
     parents: Vec<u32>,
     children: Vec<Vec<u32>>,
+    /// Per node: the child that came first in its object last time.
     hints: Vec<u32>,
+    /// Per node: the sibling that followed it in its object last time.
+    next: Vec<u32>,
     fold: Vec<u32>,
     node_stamp: Vec<u32>,
     fold_stamp: Vec<u32>,
     stamp: u32,
 }
+
+/// No node.
+const NONE: u32 = u32::MAX;
 
 /// What visiting a member found.
 enum Visit {
@@ -107,7 +113,8 @@ impl Trie {
         t.keys.push("".into());
         t.parents.push(u32::MAX);
         t.children.push(Vec::new());
-        t.hints.push(0);
+        t.hints.push(NONE);
+        t.next.push(NONE);
         t.fold.push(0);
         t.fold_stamp.push(0);
         t.node_stamp.push(0);
@@ -142,25 +149,36 @@ impl Trie {
         Visit::First
     }
 
+    /// The child of `parent` named `key`. `prev` is the sibling matched just before in the
+    /// same object (or [`NONE`] for its first member): the trie remembers which key followed
+    /// it last time, so records shaped like the previous one hit on the first comparison, even
+    /// when optional members come and go elsewhere.
     #[inline]
-    fn child(&mut self, parent: u32, key: &str) -> u32 {
+    fn child(&mut self, parent: u32, prev: u32, key: &str) -> u32 {
         let p = parent as usize;
-        let kids = &self.children[p];
-        let n = kids.len();
-        let start = self.hints[p] as usize;
-        for k in 0..n {
-            let i = if start + k >= n {
-                start + k - n
-            } else {
-                start + k
-            };
-            let c = kids[i];
-            if same_key(&self.keys[c as usize], key) {
-                self.hints[p] = if i + 1 == n { 0 } else { i as u32 + 1 };
-                return c;
+        let guess = if prev == NONE {
+            self.hints[p]
+        } else {
+            self.next[prev as usize]
+        };
+        let c = if guess != NONE && same_key(&self.keys[guess as usize], key) {
+            guess
+        } else {
+            match self.children[p]
+                .iter()
+                .copied()
+                .find(|&c| same_key(&self.keys[c as usize], key))
+            {
+                Some(c) => c,
+                None => self.insert(parent, key),
             }
+        };
+        if prev == NONE {
+            self.hints[p] = c;
+        } else {
+            self.next[prev as usize] = c;
         }
-        self.insert(parent, key)
+        c
     }
 
     #[cold]
@@ -180,11 +198,11 @@ impl Trie {
         self.keys.push(key.into());
         self.parents.push(parent);
         self.children.push(Vec::new());
-        self.hints.push(0);
+        self.hints.push(NONE);
+        self.next.push(NONE);
         self.fold.push(fold);
         self.node_stamp.push(0);
         self.children[p].push(id);
-        self.hints[p] = 0;
         id
     }
 
@@ -323,8 +341,10 @@ impl ChunkBuilder {
         });
         let mut irregular = false;
         let stamp = self.trie.begin_object();
+        let mut prev = NONE;
         for m in &members {
-            let node = self.trie.child(0, m.key);
+            let node = self.trie.child(0, prev, m.key);
+            prev = node;
             match self.trie.visit(node, stamp) {
                 Visit::First => {}
                 // A repeated key: the first occurrence feeds the columns (the twin keeps the
@@ -382,8 +402,10 @@ impl ChunkBuilder {
                 self.column(node).push_object(row);
                 let mut irregular = false;
                 let stamp = self.trie.begin_object();
+                let mut prev = NONE;
                 for (key, value) in normalise::object_members(tape) {
-                    let child = self.trie.child(node, key);
+                    let child = self.trie.child(node, prev, key);
+                    prev = child;
                     match self.trie.visit(child, stamp) {
                         Visit::First => {}
                         Visit::Repeated => {
@@ -487,11 +509,11 @@ mod tests {
     fn trie_finds_repeats_and_case_collisions() {
         let mut t = Trie::new();
         let stamp = t.begin_object();
-        let a = t.child(0, "a");
-        let upper = t.child(0, "A");
-        let b = t.child(0, "b");
-        let umlaut = t.child(0, "Ärger");
-        let umlaut_lower = t.child(0, "ärger");
+        let a = t.child(0, NONE, "a");
+        let upper = t.child(0, a, "A");
+        let b = t.child(0, upper, "b");
+        let umlaut = t.child(0, b, "Ärger");
+        let umlaut_lower = t.child(0, umlaut, "ärger");
         assert!(matches!(t.visit(a, stamp), Visit::First));
         assert!(matches!(t.visit(b, stamp), Visit::First));
         assert!(matches!(t.visit(upper, stamp), Visit::CaseCollision));
@@ -500,7 +522,9 @@ mod tests {
         assert!(matches!(t.visit(umlaut_lower, stamp), Visit::CaseCollision));
         let next = t.begin_object();
         assert!(matches!(t.visit(upper, next), Visit::First));
-        assert_eq!(t.child(0, "a"), a);
+        assert_eq!(t.child(0, NONE, "a"), a);
+        assert_eq!(t.child(0, a, "b"), b);
+        assert_eq!(t.child(0, b, "A"), upper);
     }
 
     #[test]

@@ -479,3 +479,39 @@ pub fn twin_from_bytes(record: &[u8]) -> Result<serde_json::Value, String> {
     })?
     .map_err(str::to_string)
 }
+
+/// The value at an exact path (keys spelled as in the document) of one record's normalised
+/// twin, converting only that subtree: projecting `tags.location` should not build the whole
+/// twin.
+pub fn subtree_from_bytes<S: AsRef<str>>(
+    record: &[u8],
+    path: &[S],
+) -> Result<Option<serde_json::Value>, String> {
+    chunk::with_tape(record, |tape| {
+        let mut members = Vec::new();
+        normalise::members(tape, &mut members)?;
+        let Some((first, rest)) = path.split_first() else {
+            return Ok(Some(normalise::twin_json(&members)));
+        };
+        // The last occurrence of a repeated key wins, as in the twin.
+        let Some(mut node) = members
+            .iter()
+            .rev()
+            .find(|m| m.key == first.as_ref())
+            .map(|m| m.value)
+        else {
+            return Ok(None);
+        };
+        for key in rest {
+            match normalise::object_members(node)
+                .filter(|(k, _)| *k == key.as_ref())
+                .last()
+            {
+                Some((_, v)) => node = v,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(normalise::to_json(node)))
+    })?
+    .map_err(|e: &str| e.to_string())
+}

@@ -118,8 +118,10 @@ pub fn record(members: &[Member<'_, '_>], out: &mut Out) {
             "tags" => section(m.value, "tags", SECTION_LIMITS[0].1, out),
             "properties" => {
                 for (k, v) in object_members(m.value) {
-                    if k == "desired" || k == "reported" {
-                        section(v, &format!("properties.{k}"), PROPERTY_LIMIT, out);
+                    match k {
+                        "desired" => section(v, "properties.desired", PROPERTY_LIMIT, out),
+                        "reported" => section(v, "properties.reported", PROPERTY_LIMIT, out),
+                        _ => {}
                     }
                 }
             }

@@ -33,7 +33,7 @@ use roaring::RoaringBitmap;
 
 pub(crate) use buf::{Backing, Buf};
 pub use column::{merge_column, Column, ColumnBuilder, Kind, Num, ValueRef, KINDS};
-pub(crate) use column::{ColumnSource, Decoded, Kinds, Payloads};
+pub(crate) use column::{ColumnSource, Decoded, Kinds, Payloads, RankIndex};
 pub use timestamp::{TimeText, Timestamp};
 
 use crate::error::LoadError;
@@ -86,6 +86,8 @@ pub struct Store {
     pub(crate) columns: Vec<Column>,
     /// Lower-cased path segments → every column spelled that way.
     pub(crate) by_lower: HashMap<Vec<String>, Vec<ColumnId>>,
+    /// Per collection (devices, modules): all its rows, and those that are not irregular.
+    collections: [(RoaringBitmap, RoaringBitmap); 2],
 }
 
 impl Store {
@@ -117,6 +119,13 @@ impl Store {
             let key = c.segments().iter().map(|s| s.to_lowercase()).collect();
             by_lower.entry(key).or_default().push(i as ColumnId);
         }
+        let mut devices = RoaringBitmap::new();
+        devices.insert_range(0..rows.len() as u32);
+        devices -= &modules;
+        let collections = [
+            (devices.clone(), devices - &irregular),
+            (modules.clone(), &modules - &irregular),
+        ];
         Store {
             twins,
             rows,
@@ -124,6 +133,7 @@ impl Store {
             irregular,
             columns,
             by_lower,
+            collections,
         }
     }
 
@@ -146,6 +156,15 @@ impl Store {
     /// Rows that are module twins (they have `moduleId`).
     pub fn modules(&self) -> &RoaringBitmap {
         &self.modules
+    }
+
+    /// A collection's rows, and those of them that are regular (no keys colliding by case).
+    pub fn collection_rows(&self, c: crate::sql::Collection) -> (&RoaringBitmap, &RoaringBitmap) {
+        let (all, regular) = match c {
+            crate::sql::Collection::Devices => &self.collections[0],
+            crate::sql::Collection::Modules => &self.collections[1],
+        };
+        (all, regular)
     }
 
     /// Rows whose record has keys that differ only by case within one object.
@@ -217,19 +236,25 @@ impl Store {
             },
             reason: format!("record changed since it was loaded: {reason}"),
         };
-        let Some(&src) = self.rows.get(row as usize) else {
+        let Some((file, src, raw)) = Store::raw(files, &self.rows, row) else {
             return Err(changed("", 0, format!("no row {row}")));
         };
-        let Some(file) = files.get(src.file as usize) else {
-            return Err(changed("", src.offset, "no such input".into()));
-        };
-        let bytes: &[u8] = file;
-        let raw = usize::try_from(src.offset)
-            .ok()
-            .and_then(|start| bytes.get(start..start.checked_add(src.len as usize)?))
-            .unwrap_or_default();
         crate::ingest::twin_from_bytes(raw)
             .map_err(|reason| changed(&file.name, src.offset, reason))
+    }
+
+    /// The input, place and bytes of a row's record, for a store built from inputs.
+    fn raw<'a>(
+        files: &'a [SourceFile],
+        rows: &[RowSource],
+        row: u32,
+    ) -> Option<(&'a SourceFile, RowSource, &'a [u8])> {
+        let src = *rows.get(row as usize)?;
+        let file = files.get(src.file as usize)?;
+        let bytes: &[u8] = file;
+        let start = usize::try_from(src.offset).ok()?;
+        let raw = bytes.get(start..start.checked_add(src.len as usize)?)?;
+        Some((file, src, raw))
     }
 
     /// Readies `columns` to be read, and the twins a query over them may read (all of them
@@ -285,6 +310,28 @@ impl Store {
         match &self.twins {
             Twins::Snapshot(s) => Some(s.file()),
             Twins::Inputs(_) => None,
+        }
+    }
+
+    /// The value at an exact (document-spelled) path of a row's twin, built from that subtree
+    /// only; `None` when the path is not there (or the input changed since the load).
+    pub fn subtree<S: AsRef<str>>(&self, row: u32, path: &[S]) -> Option<serde_json::Value> {
+        match &self.twins {
+            Twins::Inputs(files) => {
+                let (_, _, raw) = Store::raw(files, &self.rows, row)?;
+                crate::ingest::subtree_from_bytes(raw, path).ok().flatten()
+            }
+            // A snapshot keeps whole twins: parse the row's, and take the subtree out.
+            Twins::Snapshot(s) => {
+                let mut node = s.twin(row).ok()?;
+                for key in path {
+                    node = match node {
+                        serde_json::Value::Object(mut m) => m.remove(key.as_ref())?,
+                        _ => return None,
+                    };
+                }
+                Some(node)
+            }
         }
     }
 
