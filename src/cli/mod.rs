@@ -16,6 +16,7 @@ mod demo;
 mod error;
 mod explain;
 mod gen;
+mod index;
 mod input;
 mod output;
 mod query;
@@ -31,6 +32,7 @@ pub use error::Failure;
 ///
 /// Inputs are bulk exports (`devices.txt`, JSON Lines with export names) or twin dumps (a JSON
 /// array or JSON Lines with twin names), optionally gzip-compressed; `-` reads standard input.
+/// A snapshot written by `twindex index` is accepted wherever inputs are (alone).
 #[derive(Debug, Parser)]
 #[command(
     name = "twindex",
@@ -40,6 +42,7 @@ pub use error::Failure;
         twindex query \"SELECT COUNT() AS n FROM devices WHERE status = 'enabled'\" devices.txt\n  \
         twindex explain \"SELECT deviceId FROM devices WHERE tags.location.region = 'US'\" twins.json\n  \
         twindex stats devices.txt.gz\n  \
+        twindex index devices.txt -o fleet.twx && twindex stats fleet.twx\n  \
         twindex gen --devices 100000 -o fleet.jsonl\n  \
         twindex demo --devices 200000"
 )]
@@ -60,6 +63,7 @@ enum Command {
     Stats(stats::StatsArgs),
     Gen(gen::GenArgs),
     Demo(demo::DemoArgs),
+    Index(index::IndexArgs),
 }
 
 /// Parses the process's arguments, runs the subcommand, prints any failure once and returns
@@ -94,5 +98,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Stats(args) => stats::run(args),
         Command::Gen(args) => gen::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Index(args) => index::run(args),
     }
 }

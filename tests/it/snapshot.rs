@@ -632,3 +632,58 @@ impl Rng {
         ((z ^ (z >> 31)) % n as u64) as usize
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The command line
+
+fn twindex(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_twindex"))
+        .args(args)
+        .output()
+        .expect("run twindex")
+}
+
+#[test]
+fn index_then_query_and_stats_read_the_snapshot() {
+    let dir = scratch("cli");
+    let json = dir.join("devices.txt");
+    std::fs::write(
+        &json,
+        generated(&GenOptions {
+            devices: 150,
+            ..GenOptions::default()
+        }),
+    )
+    .unwrap();
+    let twx = dir.join("fleet.twx");
+    let (json, twx) = (json.to_str().unwrap(), twx.to_str().unwrap());
+    let out = twindex(&["index", json, "-o", twx, "--verify"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("wrote") && err.contains("verified"), "{err}");
+    for sql in QUERIES {
+        let from_json = twindex(&["query", "-f", "json", sql, json]);
+        let from_twx = twindex(&["query", "-f", "json", sql, twx]);
+        assert!(from_twx.status.success(), "{sql}");
+        assert_eq!(from_json.stdout, from_twx.stdout, "{sql}");
+    }
+    let stats = twindex(&["stats", "-f", "json", twx]);
+    assert!(stats.status.success());
+    let census: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(census["inputs"][0]["name"], json);
+    // A snapshot of a snapshot, and a snapshot mixed with JSON (exit 1, said why).
+    let again = dir.join("again.twx");
+    assert!(twindex(&["index", twx, "-o", again.to_str().unwrap()])
+        .status
+        .success());
+    let mixed = twindex(&["query", "SELECT COUNT() FROM devices", twx, json]);
+    assert_eq!(mixed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&mixed.stderr).contains("cannot be combined"));
+    let missing = twindex(&[
+        "index",
+        json,
+        "-o",
+        dir.join("no/such/dir.twx").to_str().unwrap(),
+    ]);
+    assert_eq!(missing.status.code(), Some(1));
+}
