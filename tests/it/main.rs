@@ -3,6 +3,7 @@
 mod engine;
 mod golden;
 mod ingest;
+mod props;
 mod reference;
 mod sql;
 mod strategies;

@@ -361,6 +361,20 @@ const PATHS: &[&str] = &[
     "connectionState",
     "lastActivityTime",
     "version",
+    // Whole objects and arrays, array steps into objects, qualified names, export-only
+    // members and `$metadata`.
+    "tags",
+    "tags.location",
+    "tags.roles[1]",
+    "tags.roles[0].a",
+    "tags.a[0]",
+    "parentScopes[0]",
+    "devices.tags.b",
+    "devices.modules.moduleId",
+    "authenticationType",
+    "x509Thumbprint.primaryThumbprint",
+    "properties.desired.$metadata.a.$lastUpdated",
+    "properties.desired.$version",
 ];
 /// Paths usable as `GROUP BY` keys (plain dotted names).
 const GROUP_PATHS: &[&str] = &[
@@ -374,6 +388,8 @@ const GROUP_PATHS: &[&str] = &[
     "moduleId",
     "capabilities.iotEdge",
     "connectionState",
+    "tags.location",
+    "authenticationType",
 ];
 const NUMBER_LITERALS: &[&str] = &["-1", "0", "1", "5", "5.0", "2.5", "100", "0x10"];
 
@@ -398,15 +414,15 @@ fn sql_string(s: &str, double: bool) -> String {
     out
 }
 
-fn arb_path() -> impl Strategy<Value = String> {
+pub fn arb_path() -> impl Strategy<Value = String> {
     prop::sample::select(PATHS).prop_map(String::from)
 }
 
-fn arb_string_literal() -> impl Strategy<Value = String> {
+pub fn arb_string_literal() -> impl Strategy<Value = String> {
     (prop::sample::select(STRINGS), any::<bool>()).prop_map(|(s, double)| sql_string(s, double))
 }
 
-fn arb_literal() -> impl Strategy<Value = String> {
+pub fn arb_literal() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => arb_string_literal(),
         4 => prop::sample::select(NUMBER_LITERALS).prop_map(String::from),
@@ -426,7 +442,59 @@ fn arb_operand() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Paths with constants of the type their values usually have, so that comparisons are often
+/// defined and often true (untyped pairs are mostly undefined, and a property that only ever
+/// sees empty results proves little).
+const TYPED: &[(&str, &[&str])] = &[
+    ("status", &["'enabled'", "'disabled'", "'e'"]),
+    ("connectionState", &["'Connected'", "\"Disconnected\""]),
+    (
+        "authenticationType",
+        &["'sas'", "'selfSigned'", "'none'", "'n'"],
+    ),
+    ("deviceId", &["'d1'", "'D1'", "'dev-1'", "'e'", "'t'"]),
+    ("id", &["'d2'", "'edge-1'", "'s'"]),
+    ("moduleId", &["'m1'", "'$edgeAgent'", "'M1'", "'n'"]),
+    ("version", &["0", "100", "500", "999.5"]),
+    ("properties.desired.$version", &["5", "25", "0"]),
+    ("properties.reported.$version", &["10", "49.5"]),
+    (
+        "lastActivityTime",
+        &["'2024-01-01'", "'2025'", "'0001-01-01T00:00:00Z'"],
+    ),
+    ("capabilities.iotEdge", &["true", "false"]),
+    ("tags.a", &["'x'", "5", "'y'", "0", "2.5"]),
+    ("tags.A", &["'X'", "1", "-1"]),
+    ("tags.b", &["'x'", "5.0", "''", "true"]),
+    ("TAGS.region", &["'Zürich'", "'東京'", "100"]),
+    ("properties.reported.a", &["'x'", "1", "false"]),
+    ("properties.desired.a", &["'y'", "0"]),
+];
+
+fn arb_typed() -> impl Strategy<Value = (&'static str, Vec<&'static str>)> {
+    prop::sample::select(TYPED).prop_flat_map(|(path, constants)| {
+        (
+            Just(path),
+            prop::collection::vec(prop::sample::select(constants), 1..4),
+        )
+    })
+}
+
 fn arb_predicate() -> impl Strategy<Value = String> {
+    let typed_comparison = (
+        arb_typed(),
+        prop::sample::select(&["=", "=", "!=", "<", "<=", ">", ">="][..]),
+        any::<bool>(),
+    )
+        .prop_map(|((p, c), op, flip)| {
+            if flip {
+                format!("{} {op} {p}", c[0])
+            } else {
+                format!("{p} {op} {}", c[0])
+            }
+        });
+    let typed_membership = (arb_typed(), prop::sample::select(&["IN", "NIN", "in"][..]))
+        .prop_map(|((p, c), op)| format!("{p} {op} [{}]", c.join(", ")));
     let comparison = (
         arb_operand(),
         prop::sample::select(&["=", "!=", "<>", "<", "<=", ">", ">="][..]),
@@ -461,7 +529,9 @@ fn arb_predicate() -> impl Strategy<Value = String> {
     let array_contains =
         (arb_path(), arb_literal()).prop_map(|(p, v)| format!("ARRAY_CONTAINS({p}, {v})"));
     prop_oneof![
-        5 => comparison,
+        5 => typed_comparison,
+        2 => typed_membership,
+        3 => comparison,
         2 => membership,
         2 => unary,
         2 => string_fn,
@@ -470,7 +540,7 @@ fn arb_predicate() -> impl Strategy<Value = String> {
 }
 
 /// A condition with nested `AND`/`OR`/`NOT`, parenthesised or left to precedence.
-fn arb_condition() -> impl Strategy<Value = String> {
+pub fn arb_condition() -> impl Strategy<Value = String> {
     arb_predicate().prop_recursive(4, 12, 2, |inner| {
         prop_oneof![
             (
@@ -602,7 +672,7 @@ pub fn arb_query_sql() -> impl Strategy<Value = String> {
     (
         arb_select(),
         prop::option::weighted(0.3, prop::sample::select(&[1u64, 2, 5, 100][..])),
-        prop::sample::select(&["devices", "devices.modules"][..]),
+        prop::sample::select(&["devices", "devices", "devices", "devices.modules"][..]),
         prop::option::weighted(0.7, arb_condition()),
         prop::collection::vec(
             (
