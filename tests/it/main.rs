@@ -5,5 +5,6 @@ mod golden;
 mod ingest;
 mod props;
 mod reference;
+mod regressions;
 mod sql;
 mod strategies;
