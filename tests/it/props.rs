@@ -48,6 +48,9 @@ struct Layout {
     /// Records are split into this many inputs, in order.
     files: usize,
     chunk_bytes: usize,
+    /// Spell numbers, strings and white space in other ways JSON allows (seeded), instead of
+    /// serde_json's way.
+    spelling: Option<u64>,
 }
 
 const DEFAULT_CHUNK: usize = 4 << 20;
@@ -61,9 +64,10 @@ fn arb_layout(chunks: &'static [usize]) -> impl Strategy<Value = Layout> {
         prop::bool::weighted(0.2),
         prop_oneof![4 => Just(1usize), 1 => 2usize..4],
         prop::sample::select(chunks),
+        prop::option::weighted(0.5, any::<u64>()),
     )
         .prop_map(
-            |(array, pretty, crlf, bom, blank_lines, files, chunk_bytes)| Layout {
+            |(array, pretty, crlf, bom, blank_lines, files, chunk_bytes, spelling)| Layout {
                 array,
                 pretty,
                 crlf,
@@ -71,66 +75,236 @@ fn arb_layout(chunks: &'static [usize]) -> impl Strategy<Value = Layout> {
                 blank_lines,
                 files,
                 chunk_bytes,
+                spelling,
             },
         )
 }
 
-/// The records as `(name, bytes)` inputs; row ids follow the records' order.
-fn write_inputs(records: &[Value], layout: &Layout) -> Vec<(String, Vec<u8>)> {
+/// Writes JSON with the same values spelled differently: numbers with exponents, `.0` or as
+/// long integers, characters as `\u` escapes (surrogate pairs included) or `\/`, and white
+/// space between tokens.
+struct Speller {
+    state: u64,
+    /// May white space include line breaks (not inside a JSON Lines record)?
+    newlines: bool,
+}
+
+impl Speller {
+    fn pick(&mut self, n: usize) -> usize {
+        // xorshift64*: any fixed, seeded sequence will do.
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        (self.state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+    }
+
+    fn space(&mut self, out: &mut String) {
+        match self.pick(8) {
+            0 => out.push(' '),
+            1 => out.push('\t'),
+            2 if self.newlines => out.push_str("\n  "),
+            _ => {}
+        }
+    }
+
+    fn value(&mut self, v: &Value, out: &mut String) {
+        match v {
+            Value::Null | Value::Bool(_) => out.push_str(&v.to_string()),
+            Value::Number(n) => self.number(n, out),
+            Value::String(s) => self.string(s, out),
+            Value::Array(items) => {
+                out.push('[');
+                for (i, x) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    self.space(out);
+                    self.value(x, out);
+                    self.space(out);
+                }
+                out.push(']');
+            }
+            Value::Object(m) => {
+                out.push('{');
+                for (i, (k, x)) in m.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    self.space(out);
+                    self.string(k, out);
+                    self.space(out);
+                    out.push(':');
+                    self.space(out);
+                    self.value(x, out);
+                }
+                self.space(out);
+                out.push('}');
+            }
+        }
+    }
+
+    fn number(&mut self, n: &serde_json::Number, out: &mut String) {
+        let plain = n.to_string();
+        let mut options = vec![plain.clone()];
+        if n.is_f64() {
+            let f = n.as_f64().unwrap_or_default();
+            options.push(format!("{f:e}"));
+            options.push(format!("{f:E}").replace('E', "E+").replace("E+-", "E-"));
+            // An integral float written as a (long) integer: serde_json reads integers beyond
+            // the u64/i64 range as floats.
+            if f.fract() == 0.0 && f.abs() >= 1.8446744073709552e19 && f.abs() < 1e30 {
+                options.push(format!("{f:.0}"));
+            }
+        } else {
+            options.push(format!("{plain}e0"));
+            options.push(format!("{plain}.0"));
+            options.push(format!("{plain}E+0"));
+            // `-0` is left out: the store reads it as the integer 0 where serde_json reads the
+            // float -0.0 (`negative_zero_integer_prints_as_the_reference_reads_it`).
+        }
+        let i = self.pick(options.len() + 2).min(options.len() - 1);
+        out.push_str(&options[i]);
+    }
+
+    fn string(&mut self, s: &str, out: &mut String) {
+        use std::fmt::Write as _;
+        out.push('"');
+        for c in s.chars() {
+            let escape = self.pick(10) == 0;
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' if !escape => out.push_str("\\n"),
+                '/' if escape => out.push_str("\\/"),
+                c if escape || (c as u32) < 0x20 => {
+                    let mut units = [0u16; 2];
+                    for u in c.encode_utf16(&mut units) {
+                        let _ = write!(out, "\\u{u:04x}");
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+}
+
+/// One record's JSON text as the layout spells it (a JSON Lines record stays on one line).
+/// Every record starts from the same seed, so that shrinking a fleet keeps the spelling of the
+/// records that remain.
+fn record_text(record: &Value, layout: &Layout) -> String {
+    match layout.spelling {
+        Some(seed) => {
+            let mut speller = Speller {
+                state: seed | 1,
+                newlines: layout.array,
+            };
+            let mut out = String::new();
+            speller.value(record, &mut out);
+            out
+        }
+        None if layout.array && layout.pretty => {
+            serde_json::to_string_pretty(record).expect("records serialize")
+        }
+        None => serde_json::to_string(record).expect("records serialize"),
+    }
+}
+
+/// The record texts as `(name, bytes)` inputs; row ids follow the records' order.
+fn write_inputs(texts: &[String], layout: &Layout) -> Vec<(String, Vec<u8>)> {
     let files = layout.files.max(1);
-    let per_file = records.len().div_ceil(files).max(1);
+    let per_file = texts.len().div_ceil(files).max(1);
     let nl = if layout.crlf { "\r\n" } else { "\n" };
-    let mut parts: Vec<&[Value]> = records.chunks(per_file).collect();
+    let mut parts: Vec<&[String]> = texts.chunks(per_file).collect();
     parts.resize(files, &[]);
     parts
         .into_iter()
         .enumerate()
         .map(|(i, part)| {
-            let mut text = String::new();
+            let mut out = String::new();
             if layout.bom {
-                text.push('\u{feff}');
+                out.push('\u{feff}');
             }
             if layout.array {
-                text.push('[');
+                out.push('[');
                 for (k, r) in part.iter().enumerate() {
                     if k > 0 {
-                        text.push(',');
+                        out.push(',');
                     }
-                    text.push_str(nl);
-                    let body = if layout.pretty {
-                        serde_json::to_string_pretty(r)
-                    } else {
-                        serde_json::to_string(r)
-                    };
-                    text.push_str(&body.expect("records serialize").replace('\n', nl));
+                    out.push_str(nl);
+                    out.push_str(&r.replace('\n', nl));
                 }
-                text.push_str(nl);
-                text.push(']');
+                out.push_str(nl);
+                out.push(']');
             } else {
                 for (k, r) in part.iter().enumerate() {
                     if layout.blank_lines && k % 3 == 0 {
-                        text.push_str(nl);
+                        out.push_str(nl);
                     }
-                    text.push_str(&serde_json::to_string(r).expect("records serialize"));
-                    text.push_str(nl);
+                    out.push_str(r);
+                    out.push_str(nl);
                 }
             }
-            (format!("input-{i}"), text.into_bytes())
+            (format!("input-{i}"), out.into_bytes())
         })
         .collect()
 }
 
-/// Loads the records, which must all load.
-fn load(records: &[Value], layout: &Layout) -> Result<Fleet, TestCaseError> {
+/// A generated fleet, loaded by the engine and read by the reference from the same text.
+struct Loaded {
+    /// Each record's JSON text, as written to the inputs.
+    texts: Vec<String>,
+    /// What the reference sees: each text read by serde_json (as the golden tests read
+    /// fixtures), normalised.
+    twins: Vec<Value>,
+    fleet: Fleet,
+}
+
+impl Loaded {
+    /// A failure that shows the fleet as JSON Lines (and the query), ready for a regression
+    /// test.
+    fn fail(&self, what: impl Into<String>, query: Option<&str>) -> TestCaseError {
+        fail_with(what.into(), &self.texts, query)
+    }
+
+    fn store(&self) -> &Store {
+        self.fleet.store()
+    }
+}
+
+fn fail_with(what: String, texts: &[String], query: Option<&str>) -> TestCaseError {
+    let mut msg = what;
+    if let Some(q) = query {
+        msg.push_str(&format!("\nquery: {q}"));
+    }
+    msg.push_str("\nfleet:\n");
+    for t in texts {
+        msg.push_str(&t.replace('\n', " "));
+        msg.push('\n');
+    }
+    TestCaseError::fail(msg)
+}
+
+/// Writes and loads the records, which must all load.
+fn load(records: &[Value], layout: &Layout) -> Result<Loaded, TestCaseError> {
+    let texts: Vec<String> = records.iter().map(|r| record_text(r, layout)).collect();
+    let twins = texts
+        .iter()
+        .map(|t| {
+            serde_json::from_str(t)
+                .map(reference::normalise)
+                .map_err(|e| fail_with(format!("serde_json cannot read: {e}"), &texts, None))
+        })
+        .collect::<Result<Vec<Value>, _>>()?;
     let opts = LoadOptions {
         chunk_bytes: layout.chunk_bytes,
         ..LoadOptions::default()
     };
-    let fleet = Fleet::from_bytes(write_inputs(records, layout), &opts)
-        .map_err(|e| fail(format!("load failed: {e}"), records, None))?;
+    let fleet = Fleet::from_bytes(write_inputs(&texts, layout), &opts)
+        .map_err(|e| fail_with(format!("load failed: {e}"), &texts, None))?;
     let report = fleet.report();
     if fleet.store().len() as usize != records.len() || report.skipped != 0 {
-        return Err(fail(
+        return Err(fail_with(
             format!(
                 "{} records gave {} rows, {} skipped: {:?}",
                 records.len(),
@@ -138,29 +312,15 @@ fn load(records: &[Value], layout: &Layout) -> Result<Fleet, TestCaseError> {
                 report.skipped,
                 report.findings
             ),
-            records,
+            &texts,
             None,
         ));
     }
-    Ok(fleet)
-}
-
-/// A failure that shows the fleet as JSON Lines (and the query), ready for a regression test.
-fn fail(what: String, records: &[Value], query: Option<&str>) -> TestCaseError {
-    let mut msg = what;
-    if let Some(q) = query {
-        msg.push_str(&format!("\nquery: {q}"));
-    }
-    msg.push_str("\nfleet:\n");
-    for r in records {
-        msg.push_str(&r.to_string());
-        msg.push('\n');
-    }
-    TestCaseError::fail(msg)
-}
-
-fn normalised(records: &[Value]) -> Vec<Value> {
-    records.iter().cloned().map(reference::normalise).collect()
+    Ok(Loaded {
+        texts,
+        twins,
+        fleet,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -189,22 +349,16 @@ fn text(outcome: &Result<Vec<Value>, String>) -> String {
 }
 
 /// The engine and the reference agree on `query`: the same values, the same text.
-fn agree(
-    fleet: &Fleet,
-    records: &[Value],
-    twins: &[Value],
-    query: &str,
-) -> Result<(), TestCaseError> {
-    let got = engine_answer(fleet, query);
-    let want = reference_answer(twins, query);
+fn agree(l: &Loaded, query: &str) -> Result<(), TestCaseError> {
+    let got = engine_answer(&l.fleet, query);
+    let want = reference_answer(&l.twins, query);
     if got != want || text(&got) != text(&want) {
-        return Err(fail(
+        return Err(l.fail(
             format!(
                 "engine and reference differ\n  engine:    {}\n  reference: {}",
                 text(&got),
                 text(&want)
             ),
-            records,
             Some(query),
         ));
     }
@@ -214,23 +368,21 @@ fn agree(
 // ---------------------------------------------------------------------------------------------
 // 1. Store reconstruction
 
-fn check_reconstruction(fleet: &Fleet, records: &[Value]) -> Result<(), TestCaseError> {
-    let store = fleet.store();
-    for (row, record) in records.iter().enumerate() {
-        let want = reference::normalise(record.clone());
+fn check_reconstruction(l: &Loaded) -> Result<(), TestCaseError> {
+    let store = l.store();
+    for (row, want) in l.twins.iter().enumerate() {
         let got = store
             .twin(row as u32)
-            .map_err(|e| fail(format!("twin({row}): {e}"), records, None))?;
+            .map_err(|e| l.fail(format!("twin({row}): {e}"), None))?;
         let (got_text, want_text) = (got.to_string(), want.to_string());
-        if got != want || got_text != want_text {
-            return Err(fail(
+        if &got != want || got_text != want_text {
+            return Err(l.fail(
                 format!("twin({row}) differs\n  store:     {got_text}\n  reference: {want_text}"),
-                records,
                 None,
             ));
         }
         if SECRET_KEYS.iter().any(|s| got_text.contains(s)) {
-            return Err(fail(format!("twin({row}) shows a secret"), records, None));
+            return Err(l.fail(format!("twin({row}) shows a secret"), None));
         }
     }
     for c in store.columns() {
@@ -240,9 +392,8 @@ fn check_reconstruction(fleet: &Fleet, records: &[Value]) -> Result<(), TestCase
                 _ => continue,
             };
             if SECRET_KEYS.iter().any(|k| s.contains(k)) {
-                return Err(fail(
+                return Err(l.fail(
                     format!("column {} holds a secret at row {row}", c.dotted()),
-                    records,
                     None,
                 ));
             }
@@ -334,10 +485,9 @@ fn exact_lookup<'a>(v: &'a Value, segments: &[Box<str>]) -> Option<&'a Value> {
         .try_fold(v, |cur, s| cur.as_object().and_then(|m| m.get(&**s)))
 }
 
-fn check_columns(fleet: &Fleet, records: &[Value]) -> Result<(), TestCaseError> {
-    let store = fleet.store();
-    let twins = normalised(records);
-    let err = |msg: String| fail(msg, records, None);
+fn check_columns(l: &Loaded) -> Result<(), TestCaseError> {
+    let (store, twins) = (l.store(), &l.twins);
+    let err = |msg: String| l.fail(msg, None);
     let mut modules = RoaringBitmap::new();
     for (row, twin) in twins.iter().enumerate() {
         let row = row as u32;
@@ -428,9 +578,9 @@ fn holds(value: &IndexKey, op: Option<RangeOp>, key: &IndexKey) -> bool {
     }
 }
 
-fn check_index_laws(fleet: &Fleet, records: &[Value]) -> Result<(), TestCaseError> {
-    let store = fleet.store();
-    let err = |msg: String| fail(msg, records, None);
+fn check_index_laws(l: &Loaded) -> Result<(), TestCaseError> {
+    let store = l.store();
+    let err = |msg: String| l.fail(msg, None);
     let probes: Vec<IndexKey> = [
         IndexKey::Null,
         IndexKey::Bool(false),
@@ -526,20 +676,15 @@ fn check_index_laws(fleet: &Fleet, records: &[Value]) -> Result<(), TestCaseErro
 // 3b. Query-level laws
 
 /// Rows where `cond` holds, as row numbers (the records carry their number in `seq`).
-fn rows_where(
-    fleet: &Fleet,
-    records: &[Value],
-    twins: &[Value],
-    from: &str,
-    cond: &str,
-) -> Result<BTreeSet<i64>, TestCaseError> {
+fn rows_where(l: &Loaded, from: &str, cond: &str) -> Result<BTreeSet<i64>, TestCaseError> {
     let query = format!("SELECT seq FROM {from} WHERE {cond}");
-    agree(fleet, records, twins, &query)?;
-    let rows = engine_answer(fleet, &query)
-        .map_err(|e| fail(format!("law query failed: {e}"), records, Some(&query)))?;
+    agree(l, &query)?;
+    let rows = engine_answer(&l.fleet, &query)
+        .map_err(|e| l.fail(format!("law query failed: {e}"), Some(&query)))?;
     Ok(rows
         .iter()
-        .filter_map(|r| r.get("seq").and_then(Value::as_i64))
+        // `seq` may be spelled `0e0`: read it as a number, not as an integer.
+        .filter_map(|r| r.get("seq").and_then(Value::as_f64).map(|f| f as i64))
         .collect())
 }
 
@@ -602,19 +747,16 @@ fn arb_law_case() -> impl Strategy<Value = LawCase> {
 }
 
 fn check_laws(case: &LawCase) -> Result<(), TestCaseError> {
-    let records = &case.records;
-    let fleet = load(records, &case.layout)?;
-    let twins = normalised(records);
+    let l = load(&case.records, &case.layout)?;
     let from = case.from;
-    let rows = |cond: &str| rows_where(&fleet, records, &twins, from, cond);
+    let rows = |cond: &str| rows_where(&l, from, cond);
     let (a, b) = (&case.a, &case.b);
     let law = |name: &str, left: &BTreeSet<i64>, right: &BTreeSet<i64>| {
         if left == right {
             Ok(())
         } else {
-            Err(fail(
+            Err(l.fail(
                 format!("{name} fails: {left:?} vs {right:?}\n  A: {a}\n  B: {b}"),
-                records,
                 None,
             ))
         }
@@ -653,12 +795,11 @@ fn check_laws(case: &LawCase) -> Result<(), TestCaseError> {
         &rows(&format!("NOT ({a}) AND NOT ({b})"))?,
     )?;
     // COUNT() is answered from the bitmap's cardinality alone.
-    let count = count_where(&fleet, from, &format!("({a}) AND ({b})"))
-        .map_err(|e| fail(e, records, None))?;
+    let count =
+        count_where(&l.fleet, from, &format!("({a}) AND ({b})")).map_err(|e| l.fail(e, None))?;
     if count != and.len() as i64 {
-        return Err(fail(
+        return Err(l.fail(
             format!("COUNT() of A AND B is {count}, {} rows match", and.len()),
-            records,
             Some(&format!("A: {a}\nB: {b}")),
         ));
     }
@@ -685,9 +826,8 @@ fn check_laws(case: &LawCase) -> Result<(), TestCaseError> {
     )?;
     let defined = rows(&format!("IS_DEFINED({x})"))?;
     if !r_nin.is_subset(&defined) {
-        return Err(fail(
+        return Err(l.fail(
             format!("{x} NIN [{items}] matches rows where {x} is undefined"),
-            records,
             None,
         ));
     }
@@ -697,8 +837,18 @@ fn check_laws(case: &LawCase) -> Result<(), TestCaseError> {
 // ---------------------------------------------------------------------------------------------
 // The properties
 
+/// `base` cases, times `TWINDEX_PROPTEST_SCALE` (default 1) for longer runs by hand:
+/// `TWINDEX_PROPTEST_SCALE=20 cargo test --release --test it props`.
+fn config(base: u32) -> ProptestConfig {
+    let scale: f64 = std::env::var("TWINDEX_PROPTEST_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
+    ProptestConfig::with_cases((f64::from(base) * scale).max(1.0) as u32)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(config(300))]
 
     /// 1 and 2: the store holds exactly the normalised twins, in every layout.
     #[test]
@@ -706,9 +856,9 @@ proptest! {
         records in arb_fleet(),
         layout in arb_layout(&[1, 64, 300, DEFAULT_CHUNK]),
     ) {
-        let fleet = load(&records, &layout)?;
-        check_reconstruction(&fleet, &records)?;
-        check_columns(&fleet, &records)?;
+        let loaded = load(&records, &layout)?;
+        check_reconstruction(&loaded)?;
+        check_columns(&loaded)?;
     }
 
     /// 3: every index entry is the scan of its column; eq, range and prefix are scans.
@@ -717,13 +867,12 @@ proptest! {
         records in arb_fleet(),
         layout in arb_layout(&[1, 64, DEFAULT_CHUNK]),
     ) {
-        let fleet = load(&records, &layout)?;
-        check_index_laws(&fleet, &records)?;
+        check_index_laws(&load(&records, &layout)?)?;
     }
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    #![proptest_config(config(400))]
 
     /// 3b: AND, OR, NOT, IN and NIN obey their laws, and every law query agrees with the
     /// reference.
@@ -734,7 +883,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #![proptest_config(config(3000))]
 
     /// 4: the engine answers every generated query exactly as the reference does.
     #[test]
@@ -743,13 +892,12 @@ proptest! {
         layout in arb_layout(&[DEFAULT_CHUNK]),
         query in arb_query_sql(),
     ) {
-        let fleet = load(&records, &layout)?;
-        agree(&fleet, &records, &normalised(&records), &query)?;
+        agree(&load(&records, &layout)?, &query)?;
     }
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(config(1000))]
 
     /// 4, with every record (or every few) in its own chunk, so merged columns are queried.
     #[test]
@@ -758,8 +906,7 @@ proptest! {
         layout in arb_layout(&[1, 64]),
         query in arb_query_sql(),
     ) {
-        let fleet = load(&records, &layout)?;
-        agree(&fleet, &records, &normalised(&records), &query)?;
+        agree(&load(&records, &layout)?, &query)?;
     }
 }
 
@@ -782,22 +929,19 @@ fn generated_queries_are_mostly_valid_and_hit_data() {
             .new_tree(&mut runner)
             .expect("strategy")
             .current();
-        let fleet = Fleet::from_bytes(
-            write_inputs(
-                &records,
-                &Layout {
-                    array: false,
-                    pretty: false,
-                    crlf: false,
-                    bom: false,
-                    blank_lines: false,
-                    files: 1,
-                    chunk_bytes: DEFAULT_CHUNK,
-                },
-            ),
-            &LoadOptions::default(),
-        )
-        .expect("generated fleets load");
+        let layout = Layout {
+            array: false,
+            pretty: false,
+            crlf: false,
+            bom: false,
+            blank_lines: false,
+            files: 1,
+            chunk_bytes: DEFAULT_CHUNK,
+            spelling: None,
+        };
+        let fleet = load(&records, &layout)
+            .expect("generated fleets load")
+            .fleet;
         if let Ok(parsed) = sql::parse(&query) {
             if parsed.filter.is_some() {
                 with_filter += 1;

@@ -27,6 +27,10 @@ const QUIRKY_KEYS: &[&str] = &[
     "東京",
     "k\"q",
     "back\\slash",
+    "😀",
+    "k",
+    // KELVIN SIGN: lower-cases to `k`, so it collides with `k` (and `K`) by case.
+    "\u{212a}",
 ];
 const STRINGS: &[&str] = &[
     "x",
@@ -40,9 +44,31 @@ const STRINGS: &[&str] = &[
     "back\\slash",
     "ctl\u{1}",
     "東京",
+    "a/b",
+    "😀",
+    "del\u{7f}",
 ];
 /// As JSON text, so `5` and `5.0` stay distinct numbers.
-const NUMBERS: &[&str] = &["-1", "0", "1", "5", "5.0", "2.5", "100", "-2.5", "1e3"];
+const NUMBERS: &[&str] = &[
+    "-1",
+    "0",
+    "1",
+    "5",
+    "5.0",
+    "2.5",
+    "100",
+    "-2.5",
+    "1e3",
+    // Edges: negative zero, inexact decimals, beyond 2^53, u64 and i64 extremes, huge floats.
+    "-0.0",
+    "0.1",
+    "1e-7",
+    "9007199254740993",
+    "18446744073709551615",
+    "-9223372036854775808",
+    "1.5e300",
+    "1e20",
+];
 const DEVICE_IDS: &[&str] = &["d1", "d2", "D1", "dev-1", "test-1", "tmp-x", "edge-1"];
 const MODULE_IDS: &[&str] = &["m1", "M1", "$edgeAgent", "scanner"];
 const TIMESTAMPS: &[&str] = &[
@@ -375,6 +401,8 @@ const PATHS: &[&str] = &[
     "x509Thumbprint.primaryThumbprint",
     "properties.desired.$metadata.a.$lastUpdated",
     "properties.desired.$version",
+    "tags.k",
+    "tags.K",
 ];
 /// Paths usable as `GROUP BY` keys (plain dotted names).
 const GROUP_PATHS: &[&str] = &[
@@ -391,7 +419,21 @@ const GROUP_PATHS: &[&str] = &[
     "tags.location",
     "authenticationType",
 ];
-const NUMBER_LITERALS: &[&str] = &["-1", "0", "1", "5", "5.0", "2.5", "100", "0x10"];
+const NUMBER_LITERALS: &[&str] = &[
+    "-1",
+    "0",
+    "1",
+    "5",
+    "5.0",
+    "2.5",
+    "100",
+    "0x10",
+    "-0",
+    "0.1",
+    "1e300",
+    "9007199254740993",
+    "18446744073709551615",
+];
 
 /// A string literal in single or double quotes with SPEC §2.2 escapes.
 fn sql_string(s: &str, double: bool) -> String {
