@@ -1,5 +1,8 @@
 //! Loads inputs and prints the load report and memory: `cargo run --release --example load -- FILE...`
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 fn main() {
@@ -26,4 +29,5 @@ fn main() {
         s.heap_bytes(),
         100.0 * s.heap_bytes() as f64 / r.bytes as f64
     );
+    println!("{:?}", r.phases);
 }

@@ -1,5 +1,6 @@
 //! All integration tests, compiled into one binary (`cargo test --test it`).
 
+mod cli;
 mod engine;
 mod golden;
 mod ingest;
