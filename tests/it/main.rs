@@ -4,6 +4,8 @@ mod cli;
 mod engine;
 mod golden;
 mod ingest;
+mod props;
 mod reference;
+mod regressions;
 mod sql;
 mod strategies;
