@@ -252,7 +252,14 @@ impl SnapshotTwins for TwinBlocks {
 
     fn verify_twins(&self, rows: Option<&RoaringBitmap>) -> Result<(), String> {
         let Some(rows) = rows else {
-            return self.all_ok.get_or_init(|| self.verify_all()).clone();
+            if let Some(done) = self.all_ok.get() {
+                return done.clone();
+            }
+            // Not `get_or_init`: `verify_all` runs on rayon, and a worker waiting for it could
+            // steal a job that comes back here, re-entering the lock's initialisation. Two
+            // threads racing both verify; the first result is kept (they agree).
+            let result = self.verify_all();
+            return self.all_ok.get_or_init(|| result).clone();
         };
         let mut last = None;
         for row in rows.iter().take_while(|&r| r < self.rows) {
