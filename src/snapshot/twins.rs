@@ -208,7 +208,7 @@ impl SnapshotTwins for TwinBlocks {
         &self.inputs
     }
 
-    fn twin(&self, row: u32) -> Result<serde_json::Value, String> {
+    fn with_twin_text(&self, row: u32, f: &mut dyn FnMut(&[u8])) -> Result<(), String> {
         if row >= self.rows {
             return Err(format!(
                 "no row {row}: the snapshot has {} twins",
@@ -245,8 +245,8 @@ impl SnapshotTwins for TwinBlocks {
                 (Some(&s), Some(&e)) => (s, e - 1),
                 _ => return Err(format!("twin block {b} has no twin {at}")),
             };
-            serde_json::from_slice(cache.text.get(start..end).unwrap_or_default())
-                .map_err(|e| format!("twin of row {row}: {e}"))
+            f(cache.text.get(start..end).unwrap_or_default());
+            Ok(())
         })
     }
 

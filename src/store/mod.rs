@@ -68,7 +68,8 @@ pub(crate) trait SnapshotTwins: Send + Sync {
     fn file(&self) -> &str;
     /// The names of the inputs the snapshot was made from (what [`RowSource::file`] indexes).
     fn input_names(&self) -> &[String];
-    fn twin(&self, row: u32) -> Result<serde_json::Value, String>;
+    /// Calls `f` with the compact JSON text of a row's normalised twin.
+    fn with_twin_text(&self, row: u32, f: &mut dyn FnMut(&[u8])) -> Result<(), String>;
     /// Verifies the blocks holding `rows` (every block when `None`), once.
     fn verify_twins(&self, rows: Option<&RoaringBitmap>) -> Result<(), String>;
     /// Verifies the row table, once.
@@ -221,10 +222,17 @@ impl Store {
     pub fn twin(&self, row: u32) -> Result<serde_json::Value, LoadError> {
         let files = match &self.twins {
             Twins::Snapshot(s) => {
-                return s.twin(row).map_err(|reason| LoadError::Snapshot {
+                // The text is a normalised twin, which normalises to itself: the tape reader
+                // is the same (and as fast) as for input records.
+                let mut twin = Err(String::new());
+                let read = s.with_twin_text(row, &mut |text| {
+                    twin = crate::ingest::twin_from_bytes(text)
+                        .map_err(|e| format!("twin of row {row}: {e}"));
+                });
+                return read.and(twin).map_err(|reason| LoadError::Snapshot {
                     file: s.file().to_string(),
                     reason,
-                })
+                });
             }
             Twins::Inputs(files) => files,
         };
@@ -321,16 +329,14 @@ impl Store {
                 let (_, _, raw) = Store::raw(files, &self.rows, row)?;
                 crate::ingest::subtree_from_bytes(raw, path).ok().flatten()
             }
-            // A snapshot keeps whole twins: parse the row's, and take the subtree out.
+            // Twin text normalises to itself, so the subtree reader applies unchanged.
             Twins::Snapshot(s) => {
-                let mut node = s.twin(row).ok()?;
-                for key in path {
-                    node = match node {
-                        serde_json::Value::Object(mut m) => m.remove(key.as_ref())?,
-                        _ => return None,
-                    };
-                }
-                Some(node)
+                let mut found = None;
+                s.with_twin_text(row, &mut |text| {
+                    found = crate::ingest::subtree_from_bytes(text, path).ok().flatten();
+                })
+                .ok()?;
+                found
             }
         }
     }
