@@ -687,3 +687,71 @@ fn index_then_query_and_stats_read_the_snapshot() {
     ]);
     assert_eq!(missing.status.code(), Some(1));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Properties: whatever the records, a snapshot holds the same fleet
+
+mod properties {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use proptest::prelude::*;
+    use serde_json::Value;
+    use twindex::snapshot::WriteOptions;
+    use twindex::{Fleet, LoadOptions};
+
+    use super::{query, scratch, twins};
+    use crate::strategies::{arb_fleet, arb_query_sql};
+
+    static CASE: AtomicU64 = AtomicU64::new(0);
+
+    fn check(records: &[Value], queries: &[String], block_rows: u32) -> Result<(), String> {
+        let text: String = records.iter().map(|r| format!("{r}\n")).collect();
+        let loaded = Fleet::from_bytes(
+            vec![("fleet.jsonl".into(), text.into_bytes())],
+            &LoadOptions::default(),
+        )
+        .map_err(|e| e.to_string())?;
+        let dir = scratch("properties");
+        let path = dir.join(format!("{}.twx", CASE.fetch_add(1, Ordering::Relaxed)));
+        let opts = WriteOptions {
+            block_rows,
+            ..WriteOptions::default()
+        };
+        loaded
+            .write_snapshot_with(&path, &opts)
+            .map_err(|e| e.to_string())?;
+        let opened = Fleet::open(&path).map_err(|e| e.to_string())?;
+        let _ = std::fs::remove_dir_all(&dir);
+        if twins(&opened) != twins(&loaded) {
+            return Err("twins differ".into());
+        }
+        if opened.store().irregular() != loaded.store().irregular() {
+            return Err("irregular rows differ".into());
+        }
+        for q in queries {
+            let (a, b) = (query(&opened, q), query(&loaded, q));
+            if a != b {
+                return Err(format!("{q}\nsnapshot: {a:?}\nload: {b:?}"));
+            }
+            // Compared as text too: key order, and 5 against 5.0.
+            let text = |r: Result<Vec<Value>, String>| r.map(|v| serde_json::to_string(&v).ok());
+            if text(a) != text(b) {
+                return Err(format!("{q}: same values, different text"));
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn a_snapshot_answers_as_its_load(
+            records in arb_fleet(),
+            queries in prop::collection::vec(arb_query_sql(), 1..6),
+            block_rows in prop::sample::select(&[1u32, 3, 32][..]),
+        ) {
+            check(&records, &queries, block_rows).map_err(TestCaseError::fail)?;
+        }
+    }
+}
