@@ -146,6 +146,7 @@ pub enum Kind {
     Irregular,
     TwinIndex,
     TwinData,
+    TwinDict,
     Presence,
     Kinds,
     Data32,
@@ -156,7 +157,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Catalog,
         Kind::Report,
         Kind::Rows,
@@ -164,6 +165,7 @@ impl Kind {
         Kind::Irregular,
         Kind::TwinIndex,
         Kind::TwinData,
+        Kind::TwinDict,
         Kind::Presence,
         Kind::Kinds,
         Kind::Data32,
@@ -182,6 +184,7 @@ impl Kind {
             Kind::Irregular => 5,
             Kind::TwinIndex => 6,
             Kind::TwinData => 7,
+            Kind::TwinDict => 8,
             Kind::Presence => 16,
             Kind::Kinds => 17,
             Kind::Data32 => 18,
@@ -209,6 +212,7 @@ impl Kind {
             Kind::Irregular => "irregular",
             Kind::TwinIndex => "twin-index",
             Kind::TwinData => "twin-data",
+            Kind::TwinDict => "twin-dict",
             Kind::Presence => "presence",
             Kind::Kinds => "kinds",
             Kind::Data32 => "data32",

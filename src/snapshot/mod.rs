@@ -66,10 +66,10 @@ pub struct WriteOptions {
 }
 
 impl Default for WriteOptions {
-    /// Blocks of 32 twins at level 6: see FORMAT.md for the measurements behind this.
+    /// Blocks of 8 twins at level 6: see FORMAT.md for the measurements behind this.
     fn default() -> WriteOptions {
         WriteOptions {
-            block_rows: 32,
+            block_rows: 8,
             level: 6,
             progress: None,
         }
@@ -81,7 +81,7 @@ impl Default for WriteOptions {
 pub struct WriteSummary {
     /// Bytes of the whole file.
     pub bytes: u64,
-    /// Bytes of the compressed twins (with their block table).
+    /// Bytes of the compressed twins (with their block table and dictionary).
     pub twin_bytes: u64,
     /// Bytes of columns, dictionaries and indexes.
     pub column_bytes: u64,

@@ -149,7 +149,11 @@ fn open_store(name: &str, backing: Arc<Backing>) -> Result<Opened, String> {
         ));
     }
     let index = global(SectionKind::TwinIndex)?;
+    let dict = global(SectionKind::TwinDict)?;
     let data = global(SectionKind::TwinData)?;
+    if dict.len > super::twins::DICT_MAX as u64 {
+        return Err(format!("{dict} is larger than a deflate window"));
+    }
     if header.block_rows == 0 {
         return Err("twin blocks of 0 rows".into());
     }
@@ -167,6 +171,7 @@ fn open_store(name: &str, backing: Arc<Backing>) -> Result<Opened, String> {
             rows,
             block_rows: header.block_rows,
             index,
+            dict,
             data,
             row_table,
         },

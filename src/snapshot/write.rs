@@ -16,7 +16,7 @@ use super::format::{
     FLAG_INDEX, HEADER_LEN, KEY_FALSE, KEY_NULL, KEY_NUMBER, KEY_STRING, KEY_TRUE, KINDS_EACH,
     NO_COLUMN, VERSION,
 };
-use super::twins::encode_block;
+use super::twins::{dictionary, Encoder};
 use super::{WriteOptions, WriteSummary};
 use crate::error::LoadError;
 use crate::index::{IndexKey, ValueIndex};
@@ -340,6 +340,9 @@ fn write_twins(w: &mut Writer, store: &Store, opts: &WriteOptions) -> Result<(),
     let rows = store.len();
     let per = opts.block_rows.max(1);
     let blocks = rows.div_ceil(per);
+    let dict = dictionary(store).map_err(ColumnError::Format)?;
+    let encoder = Encoder::new(&dict, opts.level).map_err(ColumnError::Format)?;
+    w.section(SectionKind::TwinDict, NO_COLUMN, &dict)?;
     w.pad()?;
     let offset = w.pos;
     let mut crc = crc32fast::Hasher::new();
@@ -351,7 +354,7 @@ fn write_twins(w: &mut Writer, store: &Store, opts: &WriteOptions) -> Result<(),
             .into_par_iter()
             .map(|b| {
                 let start = b * per;
-                encode_block(store, start..(start + per).min(rows), opts.level)
+                encoder.block(store, start..(start + per).min(rows))
             })
             .collect::<Result<Vec<_>, String>>()
             .map_err(ColumnError::Format)?;
