@@ -108,3 +108,33 @@ fn repeated_module_id_uses_the_last() {
     assert_agree(jsonl, "SELECT * FROM devices");
     assert_agree(jsonl, "SELECT COUNT() AS n FROM devices.modules");
 }
+
+/// `-0.0` and `0` are equal numbers, so `MIN`/`MAX` keep the first row's value and `ORDER BY`
+/// keeps input order between them; the executor ordered them with `f64::total_cmp`, which puts
+/// `-0.0` first. Found by `engine_matches_reference_without_indexes`.
+#[test]
+fn negative_zero_ties_with_zero_in_min_max_and_order_by() {
+    let jsonl = concat!(
+        r#"{"deviceId":"a","tags":{"x":0}}"#,
+        "\n",
+        r#"{"deviceId":"b","tags":{"x":-0.0}}"#,
+        "\n",
+        r#"{"deviceId":"c","tags":{"x":0.0}}"#,
+        "\n",
+    );
+    for query in [
+        "SELECT MIN(tags.x) AS lo, MAX(tags.x) AS hi FROM devices",
+        "SELECT deviceId, tags.x FROM devices ORDER BY tags.x",
+        "SELECT deviceId FROM devices ORDER BY tags.x DESC",
+        "SELECT tags.x, COUNT() AS n FROM devices GROUP BY tags.x",
+        "SELECT deviceId, MIN(tags.x) AS lo FROM devices GROUP BY deviceId ORDER BY lo",
+    ] {
+        assert_agree(jsonl, query);
+    }
+    let reversed: String = jsonl.lines().rev().map(|l| format!("{l}\n")).collect();
+    assert_agree(
+        &reversed,
+        "SELECT MIN(tags.x) AS lo, MAX(tags.x) AS hi FROM devices",
+    );
+    assert_agree(&reversed, "SELECT deviceId FROM devices ORDER BY tags.x");
+}
