@@ -63,6 +63,7 @@ const NUMBERS: &[&str] = &[
     "1e3",
     // Edges: negative zero, inexact decimals, beyond 2^53, u64 and i64 extremes, huge floats.
     "-0.0",
+    "0.0",
     "0.1",
     "1e-7",
     "9007199254740993",
