@@ -56,50 +56,46 @@ struct Layout {
     decorated: bool,
     /// Every input gzip-compressed.
     gzip: bool,
+    /// Written to files and loaded by path (memory-mapped), not from memory.
+    via_files: bool,
 }
 
 const DEFAULT_CHUNK: usize = 4 << 20;
 
 fn arb_layout(chunks: &'static [usize]) -> impl Strategy<Value = Layout> {
-    (
+    let text = (
         prop::bool::weighted(0.3),
         any::<bool>(),
         prop::bool::weighted(0.2),
         prop::bool::weighted(0.2),
         prop::bool::weighted(0.2),
-        prop_oneof![4 => Just(1usize), 1 => 2usize..4],
-        prop::sample::select(chunks),
         prop::option::weighted(0.5, any::<u64>()),
         prop::bool::weighted(0.15),
+    );
+    let inputs = (
+        prop_oneof![4 => Just(1usize), 1 => 2usize..4],
+        prop::sample::select(chunks),
         prop::bool::weighted(0.1),
+        prop::bool::weighted(0.1),
+    );
+    (text, inputs).prop_map(
+        |(
+            (array, pretty, crlf, bom, blank_lines, spelling, decorated),
+            (files, chunk_bytes, gzip, via_files),
+        )| Layout {
+            array,
+            pretty,
+            crlf,
+            bom,
+            blank_lines,
+            files,
+            chunk_bytes,
+            spelling,
+            decorated,
+            gzip,
+            via_files,
+        },
     )
-        .prop_map(
-            |(
-                array,
-                pretty,
-                crlf,
-                bom,
-                blank_lines,
-                files,
-                chunk_bytes,
-                spelling,
-                decorated,
-                gzip,
-            )| {
-                Layout {
-                    array,
-                    pretty,
-                    crlf,
-                    bom,
-                    blank_lines,
-                    files,
-                    chunk_bytes,
-                    spelling,
-                    decorated,
-                    gzip,
-                }
-            },
-        )
 }
 
 /// Writes JSON with the same values spelled differently: numbers with exponents, `.0` or as
@@ -362,6 +358,27 @@ struct Loaded {
     repeated_keys: bool,
     /// The fleet is its first `k` records repeated (failures show only those).
     cycle: Option<usize>,
+    /// Where the inputs were written, when loaded from files (removed on drop).
+    _dir: Option<TempDir>,
+}
+
+/// A fresh directory under the system's temporary directory, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("twindex-props-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create a temporary directory");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 impl Loaded {
@@ -425,8 +442,24 @@ fn load(records: &[Value], layout: &Layout) -> Result<Loaded, TestCaseError> {
         chunk_bytes: layout.chunk_bytes,
         ..LoadOptions::default()
     };
-    let fleet = Fleet::from_bytes(write_inputs(&texts, layout), &opts)
-        .map_err(|e| fail_with(format!("load failed: {e}"), &texts, None))?;
+    let inputs = write_inputs(&texts, layout);
+    let mut dir = None;
+    let fleet = if layout.via_files {
+        let d = TempDir::new();
+        let paths: Vec<String> = inputs
+            .iter()
+            .map(|(name, bytes)| {
+                let path = d.0.join(name);
+                std::fs::write(&path, bytes).expect("write a temporary input");
+                path.to_string_lossy().into_owned()
+            })
+            .collect();
+        dir = Some(d);
+        Fleet::load_with(&paths, &opts)
+    } else {
+        Fleet::from_bytes(inputs, &opts)
+    }
+    .map_err(|e| fail_with(format!("load failed: {e}"), &texts, None))?;
     let report = fleet.report();
     let comments = if layout.decorated && !layout.array {
         layout.files.max(1) as u64
@@ -452,6 +485,7 @@ fn load(records: &[Value], layout: &Layout) -> Result<Loaded, TestCaseError> {
         fleet,
         repeated_keys: layout.spelling.is_some_and(repeats_keys),
         cycle: None,
+        _dir: dir,
     })
 }
 
@@ -1148,6 +1182,7 @@ fn generated_queries_are_mostly_valid_and_hit_data() {
         spelling: None,
         decorated: false,
         gzip: false,
+        via_files: false,
     };
     let (mut valid, mut with_filter, mut filter_hits, total) = (0, 0, 0, 1000);
     let mut fleet = None;
