@@ -217,6 +217,21 @@ impl Trie {
     }
 }
 
+/// Whether the text holds a bare `-0` value (not `-0.5`, `-0e1`, nor `dev-0` in a string):
+/// the tape cannot tell it from `0`. A look-alike inside a string (`"a:-0"`) only costs that
+/// record the slower path.
+pub fn has_negative_zero(record: &[u8]) -> bool {
+    memchr::memmem::find_iter(record, b"-0").any(|i| {
+        let ends = !matches!(record.get(i + 2), Some(b'0'..=b'9' | b'.' | b'e' | b'E'));
+        let starts = record[..i]
+            .iter()
+            .rev()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| matches!(b, b':' | b',' | b'['));
+        ends && starts
+    })
+}
+
 /// Key equality without a call into `memcmp` for the short keys twins are made of.
 #[inline]
 fn same_key(a: &str, b: &str) -> bool {
@@ -313,7 +328,8 @@ impl ChunkBuilder {
     /// Parses and adds one record; a record that is not loadable is counted as skipped.
     pub fn add(&mut self, bytes: &[u8], span: RecordSpan) {
         let record = &bytes[span.start..span.end];
-        let result = with_tape(record, |tape| self.add_tape(tape, span));
+        let negative_zero = has_negative_zero(record);
+        let result = with_tape(record, |tape| self.add_tape(tape, span, negative_zero));
         match result {
             Ok(Ok(())) => {}
             Ok(Err(reason)) | Err(reason) => {
@@ -322,7 +338,12 @@ impl ChunkBuilder {
         }
     }
 
-    fn add_tape(&mut self, tape: &[Node<'_>], span: RecordSpan) -> Result<(), String> {
+    fn add_tape(
+        &mut self,
+        tape: &[Node<'_>],
+        span: RecordSpan,
+        negative_zero: bool,
+    ) -> Result<(), String> {
         let mut members: Vec<Member<'_, '_>> = Vec::with_capacity(24);
         normalise::members(tape, &mut members).map_err(str::to_string)?;
         let row = self.out.rows.len() as u32;
@@ -339,7 +360,9 @@ impl ChunkBuilder {
             len: (span.end - span.start) as u32,
             offset: span.start as u64,
         });
-        let mut irregular = false;
+        // A `-0` reads as the integer 0 on the tape, but as the float -0.0 in JSON readers
+        // that build values (and in the reference); such rare rows answer from their twin.
+        let mut irregular = negative_zero;
         let stamp = self.trie.begin_object();
         let mut prev = NONE;
         for m in &members {
@@ -357,10 +380,13 @@ impl ChunkBuilder {
             }
             irregular |= self.walk(m.value, node, row);
         }
-        // A module twin has a top-level `moduleId` that is not null (the reference's rule).
+        // A module twin has a top-level `moduleId` that is not null (the reference's rule);
+        // of repeated members the last counts.
         if members
             .iter()
-            .any(|m| m.key == "moduleId" && !matches!(m.value[0], Node::Static(StaticNode::Null)))
+            .rev()
+            .find(|m| m.key == "moduleId")
+            .is_some_and(|m| !matches!(m.value[0], Node::Static(StaticNode::Null)))
         {
             self.out.modules.push(row);
         }
@@ -504,6 +530,15 @@ fn write_json_string(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn negative_zero_is_found_only_as_a_value() {
+        assert!(has_negative_zero(br#"{"a":-0}"#));
+        assert!(has_negative_zero(br#"{"a":[1, -0 ]}"#));
+        assert!(!has_negative_zero(
+            br#"{"a":-0.5,"b":-0e1,"c":"dev-0","d":"2024-05-0\u0031"}"#
+        ));
+    }
 
     #[test]
     fn trie_finds_repeats_and_case_collisions() {
