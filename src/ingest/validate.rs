@@ -200,6 +200,18 @@ fn walk<'t>(
             }
             20
         }
+        // Every f64 beyond 2^52 is integral, so such a float breaks the rule too (integers
+        // longer than 64 bits arrive here as floats).
+        Node::Static(StaticNode::F64(x)) => {
+            if x.abs() > MAX_SAFE_INT {
+                out.push((
+                    Rule::NumberRange,
+                    dotted(root, path),
+                    format!("number {x:e} is outside ±2^52"),
+                ));
+            }
+            20
+        }
         Node::Static(_) => 5,
         Node::Array { len, .. } => {
             let mut size = 2;
