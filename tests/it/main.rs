@@ -1,6 +1,7 @@
 //! All integration tests, compiled into one binary (`cargo test --test it`).
 
 mod engine;
+mod fuzz_corpus;
 mod golden;
 mod ingest;
 mod reference;
