@@ -177,10 +177,11 @@ pub fn ingest_file(data: &[u8]) {
 /// parallel executor) returns exactly what the reference evaluator returns, error or rows,
 /// compared as serialized text so key order and `5` versus `5.0` count.
 pub fn differential(data: &[u8]) {
-    let mut c = Choices::new(data);
-    let one_per_chunk = c.chance(64);
-    let lines: Vec<String> = (0..c.below(9)).map(|_| gen::record(&mut c)).collect();
-    let sql = gen::query(&mut c);
+    let DifferentialCase {
+        lines,
+        sql,
+        one_per_chunk,
+    } = differential_case(data);
     let text = lines.join("\n");
 
     let opts = LoadOptions {
@@ -227,6 +228,26 @@ pub fn differential(data: &[u8]) {
         show(&engine),
         show(&expected)
     );
+}
+
+/// What [`differential`] runs for some bytes: the fleet's JSON lines, the query, and whether
+/// each record is loaded as a chunk of its own. (`cargo run --example fuzz_case` shows it.)
+pub struct DifferentialCase {
+    pub lines: Vec<String>,
+    pub sql: String,
+    pub one_per_chunk: bool,
+}
+
+pub fn differential_case(data: &[u8]) -> DifferentialCase {
+    let mut c = Choices::new(data);
+    let one_per_chunk = c.chance(64);
+    let lines: Vec<String> = (0..c.below(9)).map(|_| gen::record(&mut c)).collect();
+    let sql = gen::query(&mut c);
+    DifferentialCase {
+        lines,
+        sql,
+        one_per_chunk,
+    }
 }
 
 fn show(r: &Result<String, String>) -> String {

@@ -109,6 +109,18 @@ fn write_bare(f: &mut fmt::Formatter<'_>, e: &Expr) -> fmt::Result {
             // `-5` would read back as the constant -5, not as negation applied to 5.
             if matches!(operand.kind, ExprKind::Literal(Literal::Number(_))) {
                 write!(f, "({operand})")
+            } else if matches!(
+                operand.kind,
+                ExprKind::Unary {
+                    op: UnaryOp::Neg,
+                    ..
+                }
+            ) {
+                // `- -a`, not `-(-a)`: each `-(` costs the parser two levels of its depth
+                // budget, so a long chain of minuses that parsed would print as text that does
+                // not. The space keeps the minuses two tokens.
+                f.write_char(' ')?;
+                write_expr(f, operand, level::NEG)
             } else {
                 write_expr(f, operand, level::ATOM)
             }
@@ -403,9 +415,20 @@ mod tests {
             "SELECT * FROM devices WHERE (a OR b) AND NOT (c OR d)"
         );
         assert_eq!(
-            canonical("SELECT a - (b - c), (a - b) - c, -(a + b), - -a, (NOT a) = b FROM devices"),
-            "SELECT a - (b - c), a - b - c, -(a + b), -(-a), (NOT a) = b FROM devices"
+            canonical("SELECT a - (b - c), (a - b) - c, -(a + b), -(-a), (NOT a) = b FROM devices"),
+            "SELECT a - (b - c), a - b - c, -(a + b), - -a, (NOT a) = b FROM devices"
         );
+    }
+
+    /// Found by the `sql_roundtrip` fuzz target: `-(-(...` cost two depth levels per minus, so
+    /// the print of a long chain that parsed went over the parser's limit.
+    #[test]
+    fn a_chain_of_minuses_prints_within_the_depth_limit() {
+        let q = format!(
+            "SELECT a {}b FROM devices",
+            "-".repeat(super::super::MAX_DEPTH - 1)
+        );
+        assert!(canonical(&q).starts_with("SELECT a - - - -"));
     }
 
     #[test]
