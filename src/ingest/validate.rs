@@ -139,7 +139,7 @@ fn is_id_char(c: char) -> bool {
 /// Checks a `tags`, `desired` or `reported` section: key names, values, depth and size.
 fn section(tape: &[Node<'_>], root: &str, limit: usize, out: &mut Out) {
     let mut path = Vec::new();
-    let size = walk(tape, root, &mut path, true, out);
+    let size = walk(tape, root, &mut path, 0, out);
     if size > limit {
         out.push((
             Rule::SectionTooLarge,
@@ -149,24 +149,40 @@ fn section(tape: &[Node<'_>], root: &str, limit: usize, out: &mut Out) {
     }
 }
 
-/// The dotted path of a finding; built only when there is one, so that clean records cost no
-/// allocation.
-fn dotted(root: &str, path: &[&str]) -> String {
+/// One step from a section's root to a value: a member name or an array position.
+#[derive(Clone, Copy)]
+enum Step<'t> {
+    Key(&'t str),
+    Index(usize),
+}
+
+/// The path of a finding (`tags.a.b[0][1]`); built only when there is one, so that clean
+/// records cost no allocation.
+fn dotted(root: &str, path: &[Step<'_>]) -> String {
+    use std::fmt::Write;
     let mut s = root.to_string();
-    for p in path {
-        s.push('.');
-        s.push_str(p);
+    for step in path {
+        match step {
+            Step::Key(k) => {
+                s.push('.');
+                s.push_str(k);
+            }
+            Step::Index(i) => {
+                let _ = write!(s, "[{i}]");
+            }
+        }
     }
     s
 }
 
 /// Validates a value and returns its approximate compact-JSON size (escapes count one byte).
 /// `$metadata` and `$version` at a section's root are system members: not checked, not counted.
+/// `depth` counts the objects above the value (arrays do not count); the section itself is 0.
 fn walk<'t>(
     tape: &'t [Node<'_>],
     root: &str,
-    path: &mut Vec<&'t str>,
-    section_root: bool,
+    path: &mut Vec<Step<'t>>,
+    depth: usize,
     out: &mut Out,
 ) -> usize {
     match tape[0] {
@@ -218,20 +234,22 @@ fn walk<'t>(
             let mut i = 1;
             for k in 0..len {
                 let n = span(&tape[i..]);
+                path.push(Step::Index(k));
                 if matches!(tape[i], Node::Static(StaticNode::Null)) {
                     out.push((
                         Rule::NullInArray,
-                        format!("{}[{k}]", dotted(root, path)),
+                        dotted(root, path),
                         "arrays may not contain null".into(),
                     ));
                 }
-                size += 1 + walk(&tape[i..i + n], root, path, false, out);
+                size += 1 + walk(&tape[i..i + n], root, path, depth, out);
+                path.pop();
                 i += n;
             }
             size
         }
         Node::Object { .. } => {
-            if path.len() >= MAX_DEPTH {
+            if depth >= MAX_DEPTH {
                 out.push((
                     Rule::TooDeep,
                     dotted(root, path),
@@ -241,12 +259,12 @@ fn walk<'t>(
             }
             let mut size = 2;
             for (key, value) in object_members(tape) {
-                if section_root && (key == "$metadata" || key == "$version") {
+                if path.is_empty() && (key == "$metadata" || key == "$version") {
                     continue;
                 }
-                path.push(key);
+                path.push(Step::Key(key));
                 check_key(key, root, path, out);
-                size += key.len() + 4 + walk(value, root, path, false, out);
+                size += key.len() + 4 + walk(value, root, path, depth + 1, out);
                 path.pop();
             }
             size
@@ -254,7 +272,7 @@ fn walk<'t>(
     }
 }
 
-fn check_key(key: &str, root: &str, path: &[&str], out: &mut Out) {
+fn check_key(key: &str, root: &str, path: &[Step<'_>], out: &mut Out) {
     let problem = if key.len() > MAX_KEY_BYTES {
         Some("key is longer than 1 KB".to_string())
     } else if key.is_empty() {
