@@ -1,5 +1,6 @@
 //! All integration tests, compiled into one binary (`cargo test --test it`).
 
+mod bad_inputs;
 mod engine;
 mod fuzz_corpus;
 mod golden;
