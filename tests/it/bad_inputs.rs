@@ -433,7 +433,7 @@ fn a_1_gb_line_is_skipped_without_reading_it_into_memory() {
     let _ = std::fs::remove_file(&path);
     let f = result.expect("load");
     assert_counts(&f, 3, 2, 0, 1);
-    let size = gb + 3 - 17; // the record runs from byte 17 to the `}` before the last line
+    let size = gb + 2 - 17; // from byte 17 to the `"}` appended at the 1 GB mark
     let detail = format!("record is {size} bytes, over the 16 MiB limit");
     assert_findings(&f, &[(2, 17, "skipped", "", &detail)]);
     assert_eq!(f.store().owned_input_bytes(), 0, "the input was copied");
