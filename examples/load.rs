@@ -26,4 +26,5 @@ fn main() {
         s.heap_bytes(),
         100.0 * s.heap_bytes() as f64 / r.bytes as f64
     );
+    println!("{:?}", r.phases);
 }

@@ -653,6 +653,21 @@ fn null_inside_a_nested_array() {
     );
 }
 
+/// Paths longer than the validator keeps without allocating (20 nested arrays) still come out
+/// whole.
+#[test]
+fn null_inside_20_nested_arrays() {
+    let nested = format!("{}1,null{}", "[".repeat(20), "]".repeat(20));
+    check_record(
+        &format!(r#"{{"deviceId":"d","tags":{{"deep":{{"a":{nested}}}}}}}"#),
+        &[(
+            "null-in-array",
+            &format!("tags.deep.a{}[1]", "[0]".repeat(19)),
+            "arrays may not contain null",
+        )],
+    );
+}
+
 #[test]
 fn object_deeper_than_10_levels_under_tags() {
     let deep = format!("{}1{}", r#"{"d":"#.repeat(11), "}".repeat(11));
