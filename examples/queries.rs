@@ -1,6 +1,9 @@
 //! Loads a fleet once and times queries (median of 5 runs):
 //! `cargo run --release --example queries -- FILE "SQL" ["SQL"...]`
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 fn main() {

@@ -217,6 +217,17 @@ impl Trie {
     }
 }
 
+/// Whether the text holds a bare `-0` (not `-0.5`, `-0e1`): the tape cannot tell it from `0`.
+/// A match inside a string only costs that record the slower path.
+pub fn has_negative_zero(record: &[u8]) -> bool {
+    memchr::memmem::find_iter(record, b"-0").any(|i| {
+        !matches!(
+            record.get(i + 2),
+            Some(b'0'..=b'9' | b'.' | b'e' | b'E')
+        )
+    })
+}
+
 /// Key equality without a call into `memcmp` for the short keys twins are made of.
 #[inline]
 fn same_key(a: &str, b: &str) -> bool {
@@ -313,7 +324,8 @@ impl ChunkBuilder {
     /// Parses and adds one record; a record that is not loadable is counted as skipped.
     pub fn add(&mut self, bytes: &[u8], span: RecordSpan) {
         let record = &bytes[span.start..span.end];
-        let result = with_tape(record, |tape| self.add_tape(tape, span));
+        let negative_zero = has_negative_zero(record);
+        let result = with_tape(record, |tape| self.add_tape(tape, span, negative_zero));
         match result {
             Ok(Ok(())) => {}
             Ok(Err(reason)) | Err(reason) => {
@@ -322,7 +334,12 @@ impl ChunkBuilder {
         }
     }
 
-    fn add_tape(&mut self, tape: &[Node<'_>], span: RecordSpan) -> Result<(), String> {
+    fn add_tape(
+        &mut self,
+        tape: &[Node<'_>],
+        span: RecordSpan,
+        negative_zero: bool,
+    ) -> Result<(), String> {
         let mut members: Vec<Member<'_, '_>> = Vec::with_capacity(24);
         normalise::members(tape, &mut members).map_err(str::to_string)?;
         let row = self.out.rows.len() as u32;
@@ -339,7 +356,9 @@ impl ChunkBuilder {
             len: (span.end - span.start) as u32,
             offset: span.start as u64,
         });
-        let mut irregular = false;
+        // A `-0` reads as the integer 0 on the tape, but as the float -0.0 in JSON readers
+        // that build values (and in the reference); such rare rows answer from their twin.
+        let mut irregular = negative_zero;
         let stamp = self.trie.begin_object();
         let mut prev = NONE;
         for m in &members {
@@ -357,10 +376,13 @@ impl ChunkBuilder {
             }
             irregular |= self.walk(m.value, node, row);
         }
-        // A module twin has a top-level `moduleId` that is not null (the reference's rule).
+        // A module twin has a top-level `moduleId` that is not null (the reference's rule);
+        // of repeated members the last counts.
         if members
             .iter()
-            .any(|m| m.key == "moduleId" && !matches!(m.value[0], Node::Static(StaticNode::Null)))
+            .rev()
+            .find(|m| m.key == "moduleId")
+            .is_some_and(|m| !matches!(m.value[0], Node::Static(StaticNode::Null)))
         {
             self.out.modules.push(row);
         }

@@ -78,9 +78,16 @@ pub fn members<'t, 'i>(
             .position(|n| *n == name)
             .is_some_and(|i| present & (1 << i) != 0)
     };
-    for (key, value) in object_members(tape) {
+    // Like any JSON reader that builds a map, only the last of repeated `authentication`
+    // members counts.
+    let last_auth = object_members(tape)
+        .enumerate()
+        .filter(|(_, (k, _))| *k == "authentication")
+        .last()
+        .map(|(i, _)| i);
+    for (i, (key, value)) in object_members(tape).enumerate() {
         if model::EXPORT_DROPPED.contains(&key) {
-            if key == "authentication" {
+            if key == "authentication" && Some(i) == last_auth {
                 for (k, v) in object_members(value) {
                     let twin = match k {
                         "type" => "authenticationType",

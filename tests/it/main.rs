@@ -6,6 +6,8 @@ mod engine;
 mod fuzz_corpus;
 mod golden;
 mod ingest;
+mod props;
 mod reference;
+mod regressions;
 mod sql;
 mod strategies;
