@@ -103,7 +103,7 @@ pub fn ingest_record(data: &[u8]) {
         file.units,
         "records + skipped + blank != lines read: {file:?}"
     );
-    let expected: Vec<Option<Value>> = expected_line(body).into_iter().collect();
+    let expected: Vec<Value> = expected_line(body).into_iter().collect();
     assert_twins(&fleet, &expected, line);
 }
 
@@ -172,15 +172,10 @@ pub fn ingest_file(data: &[u8]) {
             if let Ok(Value::Array(elements)) = serde_json::from_slice::<Value>(body) {
                 assert_eq!(sum, file.units, "well-formed array: {file:?}");
                 assert_eq!(file.units, elements.len() as u64, "elements read: {file:?}");
-                let repeats = serde_json::from_slice::<Vec<RepeatsAuthentication>>(body)
-                    .unwrap_or_else(|e| {
-                        panic!("serde_json read the array once but not twice: {e}")
-                    });
-                let expected: Vec<Option<Value>> = elements
+                let expected: Vec<Value> = elements
                     .into_iter()
-                    .zip(repeats)
-                    .filter(|(e, _)| e.is_object())
-                    .map(|(e, r)| (!r.0).then(|| reference::normalise(e)))
+                    .filter(Value::is_object)
+                    .map(reference::normalise)
                     .collect();
                 assert_twins(&fleet, &expected, data);
             }
@@ -229,10 +224,7 @@ pub fn differential(data: &[u8]) {
 /// Runs `sql` in the engine and in the reference and panics unless both give the same rows
 /// (as JSON text) or the same rendered error.
 fn assert_same_answer(fleet: &Fleet, twins: &[Value], sql: &str, fleet_text: &str) {
-    let text_of = |mut rows: Vec<Value>| {
-        rows.iter_mut().for_each(negative_zero_as_zero);
-        serde_json::to_string(&rows).expect("JSON")
-    };
+    let text_of = |rows: Vec<Value>| serde_json::to_string(&rows).expect("JSON");
     let engine = match fleet.query(sql) {
         Ok(rows) => Ok(text_of(rows.collect())),
         Err(e) => Err(e.render(sql)),
@@ -372,87 +364,22 @@ fn count_lines(body: &[u8]) -> u64 {
     newlines + u64::from(!body.is_empty() && !body.ends_with(b"\n"))
 }
 
-/// The reference reading of one JSON Lines line: `None` when it is not a record, else the
-/// normalised twin it must load as (`Some(None)`: loads, twin not compared; see
-/// [`RepeatsAuthentication`]). A line is a record when it starts with `{`, is within the size
-/// limit and `serde_json` reads an object from it.
-fn expected_line(line: &[u8]) -> Option<Option<Value>> {
+/// The reference reading of one JSON Lines line: the normalised twin it must load as, or
+/// `None` when it is not a record. A line is a record when it starts with `{`, is within the
+/// size limit and `serde_json` reads an object from it.
+fn expected_line(line: &[u8]) -> Option<Value> {
     let line = trim(line);
     if line.first() != Some(&b'{') || line.len() > MAX_RECORD_BYTES {
         return None;
     }
     match serde_json::from_slice::<Value>(line) {
-        Ok(v @ Value::Object(_)) => {
-            let repeats = serde_json::from_slice::<RepeatsAuthentication>(line)
-                .unwrap_or_else(|e| panic!("serde_json read the line once but not twice: {e}"));
-            Some((!repeats.0).then(|| reference::normalise(v)))
-        }
+        Ok(v @ Value::Object(_)) => Some(reference::normalise(v)),
         _ => None,
     }
 }
 
-/// Known divergence, reported and not ours to fix here: a record whose top level repeats
-/// `authentication` gets `authenticationType` from the first occurrence in the engine
-/// (`ingest::normalise::members` walks every member) but from the last in the reference
-/// (`serde_json` keeps the last value of a repeated key). Such records are still checked for
-/// being loaded and accounted for, not for their twin.
-struct RepeatsAuthentication(bool);
-
-impl<'de> serde::Deserialize<'de> for RepeatsAuthentication {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
-
-        struct Keys;
-        impl<'de> Visitor<'de> for Keys {
-            type Value = RepeatsAuthentication;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("any JSON value")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut seen = 0;
-                while let Some((key, IgnoredAny)) = map.next_entry::<String, IgnoredAny>()? {
-                    seen += usize::from(key == "authentication");
-                }
-                Ok(RepeatsAuthentication(seen > 1))
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(RepeatsAuthentication(false))
-            }
-
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(RepeatsAuthentication(false))
-            }
-
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(RepeatsAuthentication(false))
-            }
-
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(RepeatsAuthentication(false))
-            }
-
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(RepeatsAuthentication(false))
-            }
-
-            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(RepeatsAuthentication(false))
-            }
-
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(RepeatsAuthentication(false))
-            }
-        }
-        d.deserialize_any(Keys)
-    }
-}
-
-/// Holds the loaded twins, in order, to the expected ones (`None`: not compared).
-fn assert_twins(fleet: &Fleet, expected: &[Option<Value>], input: &[u8]) {
+/// Holds the loaded twins, in order, to the expected ones.
+fn assert_twins(fleet: &Fleet, expected: &[Value], input: &[u8]) {
     let store = fleet.store();
     assert_eq!(
         store.len() as usize,
@@ -460,14 +387,9 @@ fn assert_twins(fleet: &Fleet, expected: &[Option<Value>], input: &[u8]) {
         "records loaded, for input {:?}",
         String::from_utf8_lossy(&input[..input.len().min(2000)])
     );
-    let mut got: Vec<Value> = (0..store.len())
+    let got: Vec<Value> = (0..store.len())
         .map(|r| store.twin(r).expect("twin of a loaded row"))
-        .zip(expected)
-        .filter_map(|(twin, e)| e.is_some().then_some(twin))
         .collect();
-    let mut expected: Vec<Value> = expected.iter().flatten().cloned().collect();
-    got.iter_mut().for_each(negative_zero_as_zero);
-    expected.iter_mut().for_each(negative_zero_as_zero);
     assert!(
         serde_json::to_string(&got).ok() == serde_json::to_string(&expected).ok(),
         "loaded twins differ from the reference's reading\ninput:     {:?}\nloaded:    {}\nreference: {}",
@@ -475,22 +397,6 @@ fn assert_twins(fleet: &Fleet, expected: &[Option<Value>], input: &[u8]) {
         serde_json::to_string(&got).unwrap_or_default(),
         serde_json::to_string(&expected).unwrap_or_default()
     );
-}
-
-/// Known divergence, reported and not ours to fix here: simd-json reads the JSON text `-0` as
-/// the integer 0 where serde_json (and so the reference) reads the float -0.0. Both compare
-/// equal to 0; only their printed forms differ. Oracles compare with every -0.0 read as 0.
-fn negative_zero_as_zero(v: &mut Value) {
-    match v {
-        Value::Number(n)
-            if n.is_f64() && n.as_f64().is_some_and(|x| x == 0.0 && x.is_sign_negative()) =>
-        {
-            *v = Value::from(0);
-        }
-        Value::Array(items) => items.iter_mut().for_each(negative_zero_as_zero),
-        Value::Object(map) => map.values_mut().for_each(negative_zero_as_zero),
-        _ => {}
-    }
 }
 
 // ---- the byte-driven chooser ------------------------------------------------------------------
