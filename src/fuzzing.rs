@@ -113,10 +113,29 @@ pub fn ingest_record(data: &[u8]) {
 /// first finding.
 pub fn ingest_file(data: &[u8]) {
     if data.starts_with(&[0x1f, 0x8b]) {
-        // Compressed: decompression errors are I/O errors; whatever decompresses is a file.
-        match Fleet::from_bytes(vec![("input".into(), data.to_vec())], &lenient()) {
-            Ok(_) | Err(LoadError::Io { .. }) => {}
-            Err(e) => panic!("gzip input failed with {e:?}"),
+        // Compressed: a stream that does not decompress is an I/O error; one that does loads
+        // like its plain bytes, which are then checked as a file of their own.
+        let mut plain = Vec::new();
+        let decoded =
+            std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(data), &mut plain);
+        match (
+            decoded,
+            Fleet::from_bytes(vec![("input".into(), data.to_vec())], &lenient()),
+        ) {
+            (Err(_), Err(LoadError::Io { .. })) => {}
+            (Ok(_), Ok(fleet)) => {
+                let from_plain =
+                    Fleet::from_bytes(vec![("input".into(), plain.clone())], &lenient())
+                        .expect("plain bytes load");
+                assert_eq!(fleet.report().records, from_plain.report().records);
+                if !plain.starts_with(&[0x1f, 0x8b]) {
+                    ingest_file(&plain);
+                }
+            }
+            (decoded, loaded) => panic!(
+                "gzip: decompressing gave {decoded:?} but loading gave {:?}",
+                loaded.map(|f| f.report().records)
+            ),
         }
         return;
     }
