@@ -20,6 +20,7 @@ mod input;
 mod output;
 mod query;
 mod stats;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -40,6 +41,7 @@ pub use error::Failure;
         twindex query \"SELECT COUNT() AS n FROM devices WHERE status = 'enabled'\" devices.txt\n  \
         twindex explain \"SELECT deviceId FROM devices WHERE tags.location.region = 'US'\" twins.json\n  \
         twindex stats devices.txt.gz\n  \
+        twindex validate devices.txt\n  \
         twindex gen --devices 100000 -o fleet.jsonl\n  \
         twindex demo --devices 200000"
 )]
@@ -60,6 +62,7 @@ enum Command {
     Stats(stats::StatsArgs),
     Gen(gen::GenArgs),
     Demo(demo::DemoArgs),
+    Validate(validate::ValidateArgs),
 }
 
 /// Parses the process's arguments, runs the subcommand, prints any failure once and returns
@@ -94,5 +97,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Stats(args) => stats::run(args),
         Command::Gen(args) => gen::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Validate(args) => validate::run(args),
     }
 }

@@ -217,14 +217,18 @@ impl Trie {
     }
 }
 
-/// Whether the text holds a bare `-0` (not `-0.5`, `-0e1`): the tape cannot tell it from `0`.
-/// A match inside a string only costs that record the slower path.
+/// Whether the text holds a bare `-0` value (not `-0.5`, `-0e1`, nor `dev-0` in a string):
+/// the tape cannot tell it from `0`. A look-alike inside a string (`"a:-0"`) only costs that
+/// record the slower path.
 pub fn has_negative_zero(record: &[u8]) -> bool {
     memchr::memmem::find_iter(record, b"-0").any(|i| {
-        !matches!(
-            record.get(i + 2),
-            Some(b'0'..=b'9' | b'.' | b'e' | b'E')
-        )
+        let ends = !matches!(record.get(i + 2), Some(b'0'..=b'9' | b'.' | b'e' | b'E'));
+        let starts = record[..i]
+            .iter()
+            .rev()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| matches!(b, b':' | b',' | b'['));
+        ends && starts
     })
 }
 
@@ -526,6 +530,15 @@ fn write_json_string(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn negative_zero_is_found_only_as_a_value() {
+        assert!(has_negative_zero(br#"{"a":-0}"#));
+        assert!(has_negative_zero(br#"{"a":[1, -0 ]}"#));
+        assert!(!has_negative_zero(
+            br#"{"a":-0.5,"b":-0e1,"c":"dev-0","d":"2024-05-0\u0031"}"#
+        ));
+    }
 
     #[test]
     fn trie_finds_repeats_and_case_collisions() {

@@ -69,9 +69,9 @@ fn integers_beyond_u64_load_as_floats() {
 
 /// The store reads the integer `-0` as `0` (simd-json gives `I64(0)`); serde_json, which the
 /// reference is fed by, reads it as the float `-0.0`. Comparisons agree (`-0 = 0`), output text
-/// does not: `SELECT *` shows `0` against the reference's `-0.0`. The fix belongs to ingest.
+/// does not: `SELECT *` shows `0` against the reference's `-0.0`. Fixed: such rows answer from a serde-read twin.
 #[test]
-#[ignore = "reported to the ingest owner: `-0` is read as the integer 0, serde_json reads -0.0"]
+
 fn negative_zero_integer_reads_as_the_reference_reads_it() {
     let jsonl = concat!(r#"{"deviceId":"d1","tags":{"z":-0}}"#, "\n");
     assert_agree(jsonl, "SELECT * FROM devices");
@@ -83,7 +83,7 @@ fn negative_zero_integer_reads_as_the_reference_reads_it() {
 /// `authenticationType` and `x509Thumbprint` from every occurrence. The fix belongs to ingest
 /// (normalisation on the tape should read only the last `authentication`).
 #[test]
-#[ignore = "reported to the ingest owner: every repeated `authentication` member is read"]
+
 fn repeated_authentication_reads_only_the_last() {
     let jsonl = concat!(
         r#"{"id":"d1","authentication":{"type":"sas","x509Thumbprint":null},"authentication":null}"#,
@@ -102,7 +102,7 @@ fn repeated_authentication_reads_only_the_last() {
 /// twin); the store counts the row as a module because some `moduleId` is not null. The fix
 /// belongs to ingest.
 #[test]
-#[ignore = "reported to the ingest owner: a module is any non-null `moduleId`, not the last"]
+
 fn repeated_module_id_uses_the_last() {
     let jsonl = concat!(r#"{"deviceId":"d1","moduleId":"m1","moduleId":null}"#, "\n");
     assert_agree(jsonl, "SELECT * FROM devices");
