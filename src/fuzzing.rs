@@ -529,8 +529,9 @@ mod gen {
         let mut members = Vec::new();
         for _ in 0..n {
             let k = c.pick(KEYS);
-            // Exact repeats are a JSON oddity with their own tests; case variants stay.
-            if keys.contains(&k) {
+            // A repeated key (the last value counts, in the first position) is an oddity real
+            // exports do not have: keep it rare, so most records exercise everything else.
+            if keys.contains(&k) && !c.chance(16) {
                 continue;
             }
             keys.push(k);
@@ -581,6 +582,14 @@ mod gen {
         }
         if export && c.chance(40) {
             m.push("\"authentication\":{\"type\":\"sas\",\"symmetricKey\":{\"primaryKey\":\"SECRET\"}}".into());
+        }
+        // Rarely, a top-level member again (a decoy before or after the real one).
+        if !m.is_empty() && c.chance(12) {
+            let i = c.below(m.len());
+            let key = m[i].split(':').next().unwrap_or("\"x\"").to_string();
+            let decoy = format!("{key}:{}", primitive(c, true));
+            let at = c.below(m.len() + 1);
+            m.insert(at, decoy);
         }
         format!("{{{}}}", m.join(","))
     }
