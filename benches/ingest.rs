@@ -18,7 +18,9 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
+use criterion::{
+    criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
 use memmap2::Mmap;
 use rayon::prelude::*;
 use simd_json::{Buffers, Tape};
@@ -181,13 +183,19 @@ fn ingest(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(3))
         .measurement_time(Duration::from_secs(15))
         .throughput(Throughput::Bytes(file_bytes));
-    group.bench_function("bare_tape_parse", |b| {
-        b.iter(|| black_box(bare_tape_parse(black_box(&path))))
-    });
+    // Keyed by the dataset (devices), so results for different sizes are kept apart.
+    let devices = common::devices();
+    group.bench_with_input(
+        BenchmarkId::new("bare_tape_parse", devices),
+        &path,
+        |b, path| b.iter(|| bare_tape_parse(black_box(path))),
+    );
     // The loaded fleet is returned so that freeing it happens outside the timed section.
-    group.bench_function("twindex_load", |b| {
-        b.iter_batched(|| (), |()| load(black_box(&path)), BatchSize::PerIteration)
-    });
+    group.bench_with_input(
+        BenchmarkId::new("twindex_load", devices),
+        &path,
+        |b, path| b.iter_batched(|| (), |()| load(black_box(path)), BatchSize::PerIteration),
+    );
     group.finish();
     eprintln!("load average after: {}", common::load_average());
 }

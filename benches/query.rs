@@ -11,7 +11,7 @@ mod common;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use twindex::{Fleet, LoadOptions};
 
 /// (benchmark name, query). `benches/duckdb_compare.py` runs the DuckDB equivalent of each under
@@ -108,8 +108,12 @@ fn query(c: &mut Criterion) {
         .sample_size(20)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
+    // Keyed by the dataset (devices), so results for different sizes are kept apart.
+    let devices = common::devices();
     for (name, sql) in QUERIES {
-        group.bench_function(*name, |b| b.iter(|| run(&fleet, black_box(sql))));
+        group.bench_with_input(BenchmarkId::new(*name, devices), sql, |b, sql| {
+            b.iter(|| run(&fleet, black_box(sql)))
+        });
     }
     group.finish();
     eprintln!("load average after: {}", common::load_average());
