@@ -19,7 +19,7 @@ const DAY: Ticks = 86_400 * TICKS_PER_SEC;
 /// How many recent gateways a leaf device may pick its parent from.
 const GATEWAY_RING: usize = 16;
 
-pub(crate) const REGIONS: &[(&str, u64)] = &[
+const REGIONS: &[(&str, u64)] = &[
     ("US", 341),
     ("EU", 171),
     ("UK", 114),
@@ -144,7 +144,7 @@ struct Identity {
     keys: [[u8; 32]; 2],
     thumbprints: [[u8; 20]; 2],
     model_id: &'static str,
-    /// The identity ETag is the base64 of this 9-digit decimal, as IoT Hub's look.
+    /// The identity ETag is the base64 of this 9-digit decimal, as IoT Hub ETags often are.
     etag_digits: u64,
     desired: Props,
     reported: Props,
@@ -475,15 +475,15 @@ fn draw_roles(rng: &mut Rng) -> u8 {
 
 fn draw_device_properties(rng: &mut Rng, id: &mut Identity) {
     let desired_version = rng.range(1, 12);
-    // Desired updates happen any time before the last activity; reported ones within the 30
-    // days before it.
-    let desired_floor = WINDOW_START;
-    id.desired.reset(desired_version, desired_floor);
+    // Desired updates happen any time before the last activity (an empty section is stamped
+    // when the twin was created); reported ones within the 30 days before it.
+    let created = rng.range(WINDOW_START, id.last_activity);
+    id.desired.reset(desired_version, created);
     let mut desired_frequency = None;
     if rng.chance(600) {
         let f = rng.pick(SEND_FREQUENCIES);
         desired_frequency = Some(f);
-        let (t, v) = desired_stamp(rng, id.last_activity, desired_version);
+        let (t, v) = desired_stamp(rng, created, id.last_activity, desired_version);
         id.desired.open("telemetryConfig");
         id.desired.leaf("sendFrequencyInSecs", Leaf::UInt(f), t, v);
         id.desired.close();
@@ -549,7 +549,8 @@ fn draw_device_properties(rng: &mut Rng, id: &mut Identity) {
 fn draw_module_properties(rng: &mut Rng, id: &mut Identity, kind: ModuleKind) {
     let last = id.last_activity;
     let desired_version = rng.range(1, 6);
-    id.desired.reset(desired_version, WINDOW_START);
+    let created = rng.range(WINDOW_START, last);
+    id.desired.reset(desired_version, created);
     id.reported
         .reset(rng.range(1, 500), last.saturating_sub(30 * DAY));
     let d = &mut id.desired;
@@ -557,7 +558,7 @@ fn draw_module_properties(rng: &mut Rng, id: &mut Identity, kind: ModuleKind) {
     let code = rng.weighted(DESIRED_STATUS_CODES);
     match kind {
         ModuleKind::EdgeAgent => {
-            let (t, v) = desired_stamp(rng, last, desired_version);
+            let (t, v) = desired_stamp(rng, created, last, desired_version);
             d.leaf("schemaVersion", Leaf::Str("1.1"), t, v);
             let t = reported_stamp(rng, last);
             r.leaf("schemaVersion", Leaf::Str("1.1"), t, 0);
@@ -566,7 +567,7 @@ fn draw_module_properties(rng: &mut Rng, id: &mut Identity, kind: ModuleKind) {
             r.close();
         }
         ModuleKind::EdgeHub => {
-            let (t, v) = desired_stamp(rng, last, desired_version);
+            let (t, v) = desired_stamp(rng, created, last, desired_version);
             d.leaf("schemaVersion", Leaf::Str("1.2"), t, v);
             d.open("routes");
             d.leaf(
@@ -581,7 +582,7 @@ fn draw_module_properties(rng: &mut Rng, id: &mut Identity, kind: ModuleKind) {
         }
         ModuleKind::Custom => {
             let f = rng.pick(SEND_FREQUENCIES);
-            let (t, v) = desired_stamp(rng, last, desired_version);
+            let (t, v) = desired_stamp(rng, created, last, desired_version);
             d.open("telemetryConfig");
             d.leaf("sendFrequencyInSecs", Leaf::UInt(f), t, v);
             d.close();
@@ -606,8 +607,10 @@ fn draw_module_properties(rng: &mut Rng, id: &mut Identity, kind: ModuleKind) {
     r.close();
 }
 
-fn desired_stamp(rng: &mut Rng, last: Ticks, version: u64) -> (Ticks, u64) {
-    (rng.range(WINDOW_START, last), rng.range(1, version))
+/// When a desired node was last updated (between the twin's creation and its last activity)
+/// and at which `$version`.
+fn desired_stamp(rng: &mut Rng, created: Ticks, last: Ticks, version: u64) -> (Ticks, u64) {
+    (rng.range(created, last), rng.range(1, version))
 }
 
 fn reported_stamp(rng: &mut Rng, last: Ticks) -> Ticks {

@@ -80,7 +80,7 @@
 //! | `reported.city` | 20% |
 //! | `reported.lastError` | 8%: a string with `"`, `\`, `\n`, `\r`, `\t` or `\u0001` |
 //! | reported `$version` | 1–1999 |
-//! | `$metadata` | mirrors the user tree: every node has `$lastUpdated` (desired nodes also `$lastUpdatedVersion` ≤ `$version`, the root's equal to it); an object node carries its latest child's; reported stamps fall in the 30 days before `lastActivityTime` |
+//! | `$metadata` | mirrors the user tree: every node has `$lastUpdated` (desired nodes also `$lastUpdatedVersion` ≤ `$version`, the root's equal to it); an object node carries its latest child's; desired stamps fall between a per-twin creation time and `lastActivityTime` (an empty `desired` is stamped with the creation time), reported ones in the 30 days before `lastActivityTime` |
 //! | modules | gateways: `$edgeAgent`, `$edgeHub` and one of `SimulatedTemperatureSensor`, `filter`, `scanner`; other devices 4%: one of `telemetry`, `scanner`. All `sas`, `enabled`, `modelId ""`, `statusUpdateTime` never; `Connected` 90% when the device is; `lastActivityTime` no later than the device's |
 //! | module properties | every module reports `lastDesiredStatus.code` (distributed as above); custom modules desire `telemetryConfig.sendFrequencyInSecs` and report `status` (`running` 50%, `scanning` 30%, `idle` 15%, `stopped` 5%) and, 20%, `telemetryConfig`; `$edgeAgent` has `schemaVersion` and reports `runtime.type`; `$edgeHub` has `schemaVersion` and desires `routes.upstream` |
 //!

@@ -102,6 +102,20 @@ pub struct LoadReport {
     pub bytes: u64,
     #[serde(serialize_with = "as_millis")]
     pub elapsed: Duration,
+    /// Where the time went: parsing chunks, merging columns, building indexes (milliseconds).
+    pub phases: Phases,
+}
+
+/// Wall time of each load phase, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Phases {
+    pub parse_ms: f64,
+    pub merge_ms: f64,
+    pub index_ms: f64,
+}
+
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
 }
 
 fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -225,7 +239,10 @@ pub fn load_files(
         })
         .collect();
 
-    let store_and_report = assemble(files, file_reports, early_findings, outputs, opts, started)?;
+    let parse_ms = ms_since(started);
+    let mut store_and_report =
+        assemble(files, file_reports, early_findings, outputs, opts, started)?;
+    store_and_report.1.phases.parse_ms = parse_ms;
     Ok(store_and_report)
 }
 
@@ -318,6 +335,7 @@ fn assemble(
     opts: &LoadOptions,
     started: Instant,
 ) -> Result<(Store, LoadReport), LoadError> {
+    let assembling = Instant::now();
     let total_rows: usize = outputs.iter().map(|(_, o)| o.rows.len()).sum();
     let total_rows = u32::try_from(total_rows).map_err(|_| LoadError::Record {
         at: Location {
@@ -366,7 +384,13 @@ fn assemble(
         .into_par_iter()
         .map(|(path, p)| crate::store::merge_column(path, p, total_rows))
         .collect();
+    let merged = Instant::now();
     crate::index::build_indexes(&mut columns);
+    let phases = Phases {
+        parse_ms: 0.0,
+        merge_ms: (merged - assembling).as_secs_f64() * 1000.0,
+        index_ms: ms_since(merged),
+    };
 
     findings.sort_by_key(|f| (f.file, f.byte));
     findings.truncate(opts.keep_findings);
@@ -417,6 +441,7 @@ fn assemble(
         findings: reported,
         bytes,
         elapsed: started.elapsed(),
+        phases,
     };
     Ok((store, report))
 }

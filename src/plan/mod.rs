@@ -236,11 +236,9 @@ struct Binder<'s> {
 
 impl Binder<'_> {
     fn path(&mut self, segments: &[Segment]) -> usize {
-        if let Some(i) = self
-            .paths
-            .iter()
-            .position(|p| same_path(&p.segments, segments))
-        {
+        // Spelling matters (the exact-case key wins in irregular rows), so only identical
+        // paths share a binding.
+        if let Some(i) = self.paths.iter().position(|p| p.segments == segments) {
             return i;
         }
         let head = segments

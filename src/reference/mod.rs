@@ -116,12 +116,15 @@
 //!   the rank among unaliased elements that are not paths — aggregates and computed
 //!   expressions alike — which is SPEC §4.6 when those are all aggregates)*.
 //! * An element undefined for a row is left out of that row's object.
+//! * Aliases are visible only to ORDER BY (as bare names); in WHERE, GROUP BY and everywhere
+//!   else a name is always a path into the twin.
 //!
 //! # Query errors (checked in this order, before any data is read)
 //!
-//! 1. An aggregate in WHERE: `aggregates are not allowed in WHERE` (at the aggregate).
-//! 2. An aggregate inside another (select list, ORDER BY): `an aggregate cannot contain
-//!    another aggregate` (at the inner one).
+//! 1. An aggregate in WHERE: `aggregate functions are not allowed in WHERE` (at the
+//!    aggregate; the parser reports this first, so only hand-built trees get here).
+//! 2. An aggregate inside another (select list, ORDER BY): `aggregate functions cannot be
+//!    nested (COUNT inside SUM)` (at the inner one; likewise caught by the parser first).
 //! 3. `SELECT *` with GROUP BY: `SELECT * cannot be used with GROUP BY; select the group keys
 //!    and aggregates` (at the `*`).
 //! 4. The query *aggregates* when it has GROUP BY or any select element contains an

@@ -74,7 +74,7 @@ pub(super) fn check(query: &Query) -> Result<Plan<'_>, QueryError> {
     if let Some(cond) = &query.filter {
         if let Some(agg) = first_aggregate(cond) {
             return Err(QueryError::new(
-                "aggregates are not allowed in WHERE",
+                "aggregate functions are not allowed in WHERE",
                 agg.span,
             ));
         }
@@ -85,7 +85,7 @@ pub(super) fn check(query: &Query) -> Result<Plan<'_>, QueryError> {
         .map(|i| &i.expr)
         .chain(query.order_by.iter().map(|o| &o.expr))
     {
-        check_nesting(e, false)?;
+        check_nesting(e, None)?;
     }
     // 3. SELECT * is not a grouped shape.
     if let (SelectList::Star(span), false) = (&query.select, query.group_by.is_empty()) {
@@ -220,16 +220,25 @@ fn children(e: &Expr) -> Vec<&Expr> {
     }
 }
 
-fn check_nesting(e: &Expr, inside: bool) -> Result<(), QueryError> {
-    let is_agg = matches!(e.kind, ExprKind::Aggregate { .. });
-    if is_agg && inside {
+/// The parser already refuses nested aggregates; this guards hand-built trees, with the
+/// parser's wording.
+fn check_nesting(e: &Expr, outer: Option<AggregateFunc>) -> Result<(), QueryError> {
+    let this = match e.kind {
+        ExprKind::Aggregate { func, .. } => Some(func),
+        _ => None,
+    };
+    if let (Some(inner), Some(outer)) = (this, outer) {
         return Err(QueryError::new(
-            "an aggregate cannot contain another aggregate",
+            format!(
+                "aggregate functions cannot be nested ({} inside {})",
+                inner.name(),
+                outer.name()
+            ),
             e.span,
         ));
     }
     for c in children(e) {
-        check_nesting(c, inside || is_agg)?;
+        check_nesting(c, this.or(outer))?;
     }
     Ok(())
 }
@@ -363,16 +372,9 @@ fn sort_by_terms(query: &Query, results: &mut [(Vec<Val>, Value)]) {
 /// One group: its key values and spellings as found on its first row, and its rows.
 struct Group<'a> {
     keys: Vec<Keyed>,
+    /// The values of `keys`, for comparing.
+    values: Vec<Val>,
     rows: Vec<&'a Value>,
-}
-
-impl Group<'_> {
-    fn key_values(&self) -> Vec<Val> {
-        self.keys
-            .iter()
-            .map(|k| k.as_ref().map(|(v, _)| v.clone()))
-            .collect()
-    }
 }
 
 /// Paths resolve to the group's keys; aggregates run over the group's rows.
@@ -407,6 +409,7 @@ fn grouped(query: &Query, plan: &Plan<'_>, rows: &[&Value]) -> Vec<Value> {
     if plan.keys.is_empty() {
         groups.push(Group {
             keys: vec![],
+            values: vec![],
             rows: rows.to_vec(),
         });
     } else {
@@ -418,19 +421,18 @@ fn grouped(query: &Query, plan: &Plan<'_>, rows: &[&Value]) -> Vec<Value> {
                     resolve(twin, k).map(|r| (r.value.clone(), r.last_name.map(str::to_string)))
                 })
                 .collect();
-            let vals: Vec<Val> = keys
+            let values: Vec<Val> = keys
                 .iter()
                 .map(|k| k.as_ref().map(|(v, _)| v.clone()))
                 .collect();
-            match groups.iter_mut().find(|g| {
-                g.key_values()
-                    .iter()
-                    .zip(&vals)
-                    .all(|(a, b)| group_eq(a, b))
-            }) {
+            match groups
+                .iter_mut()
+                .find(|g| g.values.iter().zip(&values).all(|(a, b)| group_eq(a, b)))
+            {
                 Some(g) => g.rows.push(twin),
                 None => groups.push(Group {
                     keys,
+                    values,
                     rows: vec![twin],
                 }),
             }
@@ -441,9 +443,9 @@ fn grouped(query: &Query, plan: &Plan<'_>, rows: &[&Value]) -> Vec<Value> {
         // Descending count, then ascending keys (lexicographic, §2.2 order); stable.
         groups.sort_by(|a, b| {
             b.rows.len().cmp(&a.rows.len()).then_with(|| {
-                a.key_values()
+                a.values
                     .iter()
-                    .zip(&b.key_values())
+                    .zip(&b.values)
                     .map(|(x, y)| total_cmp(x, y))
                     .find(|o| *o != Ordering::Equal)
                     .unwrap_or(Ordering::Equal)

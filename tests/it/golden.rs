@@ -272,11 +272,6 @@ fn bless(engine: &Engine<'_>) {
     }
 }
 
-/// Until the parser lands on this branch, `sql::parse` is a stub that rejects everything.
-fn parser_available() -> bool {
-    !matches!(sql::parse("SELECT * FROM devices"), Err(e) if e.message == "the parser is not written yet")
-}
-
 #[test]
 fn golden_files_parse_and_fixtures_load() {
     let files = golden_files();
@@ -311,10 +306,6 @@ fn file_format_round_trips() {
 
 #[test]
 fn golden_reference() {
-    if !parser_available() {
-        eprintln!("skipping golden_reference: sql::parse is still a stub on this branch");
-        return;
-    }
     if std::env::var_os("TWINDEX_BLESS").is_some_and(|v| v == "1") {
         bless(&reference_engine);
     }

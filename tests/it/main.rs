@@ -5,3 +5,4 @@ mod golden;
 mod ingest;
 mod reference;
 mod sql;
+mod strategies;

@@ -372,3 +372,181 @@ fn odd_twins_do_not_panic() {
         assert!(evaluate(&q, &data).is_ok());
     }
 }
+
+// ---------------------------------------------------------------- laws, over the parser
+
+mod laws {
+    use proptest::prelude::*;
+    use serde_json::Value;
+    use twindex::reference::{evaluate, normalise};
+    use twindex::sql;
+
+    use super::super::golden::{fixture_path, load_fixture};
+
+    const PATHS: &[&str] = &[
+        "tags.x",
+        "tags.n",
+        "tags.s",
+        "tags.TIER",
+        "tags.nope",
+        "status",
+        "tags.obj",
+        "tags.arr[0]",
+    ];
+    const CONSTANTS: &[&str] = &[
+        "'a'", "'B'", "''", "5", "5.0", "-3", "7", "'7'", "true", "false", "null",
+    ];
+    const OPS: &[&str] = &["=", "!=", "<", "<=", ">", ">="];
+
+    fn atom() -> impl Strategy<Value = String> {
+        let p = proptest::sample::select(PATHS);
+        let c = || proptest::sample::select(CONSTANTS);
+        prop_oneof![
+            (p.clone(), proptest::sample::select(OPS), c())
+                .prop_map(|(p, o, c)| format!("{p} {o} {c}")),
+            p.clone().prop_map(|p| format!("IS_DEFINED({p})")),
+            (p.clone(), c(), c()).prop_map(|(p, a, b)| format!("{p} IN [{a}, {b}]")),
+            (p.clone(), c(), c()).prop_map(|(p, a, b)| format!("{p} NIN [{a}, {b}]")),
+            p.clone().prop_map(|p| format!("STARTSWITH({p}, 'a')")),
+            p.prop_map(|p| format!("{p} + 1 > 5")),
+        ]
+    }
+
+    fn condition() -> impl Strategy<Value = String> {
+        atom().prop_recursive(3, 16, 2, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(|c| format!("NOT ({c})")),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) AND ({b})")),
+                (inner.clone(), inner).prop_map(|(a, b)| format!("({a}) OR ({b})")),
+            ]
+        })
+    }
+
+    fn fleet() -> Vec<Value> {
+        load_fixture(&fixture_path("mixed")).unwrap_or_default()
+    }
+
+    /// The ids of the rows where `cond` is exactly true.
+    fn rows(twins: &[Value], cond: &str) -> Vec<String> {
+        let q = format!("SELECT deviceId FROM devices WHERE {cond}");
+        let parsed = sql::parse(&q).unwrap_or_else(|e| panic!("{}", e.render(&q)));
+        evaluate(&parsed, twins)
+            .unwrap_or_else(|e| panic!("{}", e.render(&q)))
+            .iter()
+            .map(|r| r["deviceId"].to_string())
+            .collect()
+    }
+
+    /// Each row's truth value: true, false or undefined.
+    fn truth(twins: &[Value], cond: &str) -> Vec<Option<bool>> {
+        let t = rows(twins, cond);
+        let f = rows(twins, &format!("NOT ({cond})"));
+        twins
+            .iter()
+            .map(|tw| {
+                let id = tw["deviceId"].to_string();
+                match (t.contains(&id), f.contains(&id)) {
+                    (true, false) => Some(true),
+                    (false, true) => Some(false),
+                    (false, false) => None,
+                    (true, true) => panic!("{cond} is both true and false for {id}"),
+                }
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+        #[test]
+        fn de_morgan(a in condition(), b in condition()) {
+            let t = fleet();
+            prop_assert_eq!(truth(&t, &format!("NOT (({a}) AND ({b}))")), truth(&t, &format!("NOT ({a}) OR NOT ({b})")));
+            prop_assert_eq!(truth(&t, &format!("NOT (({a}) OR ({b}))")), truth(&t, &format!("NOT ({a}) AND NOT ({b})")));
+        }
+
+        #[test]
+        fn and_or_commute_and_filter_like_sets(a in condition(), b in condition()) {
+            let t = fleet();
+            prop_assert_eq!(truth(&t, &format!("({a}) AND ({b})")), truth(&t, &format!("({b}) AND ({a})")));
+            prop_assert_eq!(truth(&t, &format!("({a}) OR ({b})")), truth(&t, &format!("({b}) OR ({a})")));
+            let (ra, rb) = (rows(&t, &a), rows(&t, &b));
+            let both: Vec<String> = ra.iter().filter(|r| rb.contains(r)).cloned().collect();
+            prop_assert_eq!(rows(&t, &format!("({a}) AND ({b})")), both);
+            let either: Vec<String> = t
+                .iter()
+                .map(|tw| tw["deviceId"].to_string())
+                .filter(|id| ra.contains(id) || rb.contains(id))
+                .collect();
+            prop_assert_eq!(rows(&t, &format!("({a}) OR ({b})")), either);
+        }
+
+        #[test]
+        fn double_negation(a in condition()) {
+            let t = fleet();
+            prop_assert_eq!(truth(&t, &format!("NOT NOT ({a})")), truth(&t, &a));
+        }
+
+        #[test]
+        fn in_is_a_union_of_equalities(
+            p in proptest::sample::select(PATHS),
+            c1 in proptest::sample::select(CONSTANTS),
+            c2 in proptest::sample::select(CONSTANTS),
+        ) {
+            let t = fleet();
+            prop_assert_eq!(rows(&t, &format!("{p} IN [{c1}, {c2}]")), rows(&t, &format!("{p} = {c1} OR {p} = {c2}")));
+            prop_assert_eq!(truth(&t, &format!("{p} NIN [{c1}, {c2}]")), truth(&t, &format!("NOT ({p} IN [{c1}, {c2}])")));
+            prop_assert_eq!(truth(&t, &format!("{p} NOT IN [{c1}, {c2}]")), truth(&t, &format!("{p} NIN [{c1}, {c2}]")));
+        }
+
+        #[test]
+        fn any_json_normalises_and_evaluates_without_panic(records in proptest::collection::vec(json(), 0..8)) {
+            let twins: Vec<Value> = records.into_iter().map(normalise).collect();
+            for q in [
+                "SELECT * FROM devices",
+                "SELECT deviceId, tags.a[0], COUNT() FROM devices GROUP BY deviceId, tags.a[0] ORDER BY COUNT() DESC",
+                "SELECT MIN(tags.a) AS lo, MAX(tags.a) AS hi, SUM(tags.a) AS s, AVG(id) AS v FROM devices.modules",
+                "SELECT LENGTH(deviceId) AS l, SUBSTRING(deviceId, -1, 2) AS s, tags.a / tags.b AS d FROM devices WHERE tags.a != tags.b ORDER BY tags.a DESC, id",
+            ] {
+                let parsed = sql::parse(q).unwrap_or_else(|e| panic!("{}", e.render(q)));
+                let out = evaluate(&parsed, &twins);
+                prop_assert!(out.is_ok());
+            }
+        }
+    }
+
+    /// Arbitrary JSON, biased towards objects with twin-ish keys.
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|x| serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)),
+            "[a-zA-Z0-9é$]{0,6}".prop_map(Value::String),
+        ];
+        let key = proptest::sample::select(
+            &[
+                "id",
+                "deviceId",
+                "DEVICEID",
+                "moduleId",
+                "tags",
+                "a",
+                "A",
+                "b",
+                "authentication",
+                "type",
+                "eTag",
+            ][..],
+        );
+        leaf.prop_recursive(4, 32, 5, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec((key.clone(), inner), 0..5).prop_map(|kv| {
+                    Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+                }),
+            ]
+        })
+    }
+}
