@@ -121,7 +121,8 @@ fn load(path: &Path) -> Fleet {
 }
 
 /// One load in a fresh process: what the loaded fleet holds, and the process's peak memory.
-fn print_memory(path: &Path, file_bytes: u64) {
+/// Returns the load's wall time.
+fn print_memory(path: &Path, file_bytes: u64) -> Duration {
     let hwm_before = common::status_bytes("VmHWM").unwrap_or(0);
     let fleet = load(path);
     let report = fleet.report();
@@ -159,6 +160,7 @@ fn print_memory(path: &Path, file_bytes: u64) {
             common::bytes(hwm_before)
         );
     }
+    report.elapsed
 }
 
 fn ingest(c: &mut Criterion) {
@@ -171,29 +173,33 @@ fn ingest(c: &mut Criterion) {
         rayon::current_num_threads(),
         common::load_average()
     );
-    print_memory(&path, file_bytes);
+    let load_once = print_memory(&path, file_bytes);
     let started = Instant::now();
     let nodes = bare_tape_parse(&path);
+    let bare_once = started.elapsed();
     eprintln!(
         "bare tape parse: {nodes} tape nodes in {:.3} s",
-        started.elapsed().as_secs_f64()
+        bare_once.as_secs_f64()
     );
 
     let mut group = c.benchmark_group("ingest");
-    // Iterations take one to a few seconds: one iteration per sample, ten samples.
+    // Iterations take seconds: one iteration per sample, ten samples, the measurement time set
+    // from the run above so that criterion neither warns nor loops more than needed.
+    let budget = |once: Duration| (once * 12).max(Duration::from_secs(1));
     group
         .sampling_mode(SamplingMode::Flat)
         .sample_size(10)
         .warm_up_time(Duration::from_secs(3))
-        .measurement_time(Duration::from_secs(15))
         .throughput(Throughput::Bytes(file_bytes));
     // Keyed by the dataset (devices), so results for different sizes are kept apart.
     let devices = common::devices();
+    group.measurement_time(budget(bare_once));
     group.bench_with_input(
         BenchmarkId::new("bare_tape_parse", devices),
         &path,
         |b, path| b.iter(|| bare_tape_parse(black_box(path))),
     );
+    group.measurement_time(budget(load_once));
     // The loaded fleet is returned so that freeing it happens outside the timed section.
     group.bench_with_input(
         BenchmarkId::new("twindex_load", devices),
