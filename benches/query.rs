@@ -11,7 +11,7 @@ mod common;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode};
 use twindex::{Fleet, LoadOptions};
 
 /// (benchmark name, query). `benches/duckdb_compare.py` runs the DuckDB equivalent of each under
@@ -91,9 +91,13 @@ fn query(c: &mut Criterion) {
         common::bytes(common::status_bytes("VmHWM").unwrap_or(0))
     );
 
-    // What each query returns, once, so that the figures can say what was measured.
+    // What each query returns, once, so that the figures can say what was measured; the time
+    // of this first run sizes the query's measurement below.
+    let mut first_runs = Vec::new();
     for (name, sql) in QUERIES {
+        let started = Instant::now();
         let results: Vec<_> = fleet.query(sql).expect("bench query is valid").collect();
+        first_runs.push(started.elapsed());
         let shown = if results.len() <= 12 {
             serde_json::to_string(&results).expect("JSON")
         } else {
@@ -104,13 +108,21 @@ fn query(c: &mut Criterion) {
     eprintln!("load average before queries: {}", common::load_average());
 
     let mut group = c.benchmark_group("query");
-    group
-        .sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+    group.sample_size(20).warm_up_time(Duration::from_secs(1));
     // Keyed by the dataset (devices), so results for different sizes are kept apart.
     let devices = common::devices();
-    for (name, sql) in QUERIES {
+    for ((name, sql), first) in QUERIES.iter().zip(first_runs) {
+        // Slow queries get flat sampling (the same few iterations per sample) and a budget
+        // that fits their 20 samples; fast ones criterion's default linear sampling.
+        if first > Duration::from_millis(20) {
+            group
+                .sampling_mode(SamplingMode::Flat)
+                .measurement_time(first * 24);
+        } else {
+            group
+                .sampling_mode(SamplingMode::Auto)
+                .measurement_time(Duration::from_secs(3));
+        }
         group.bench_with_input(BenchmarkId::new(*name, devices), sql, |b, sql| {
             b.iter(|| run(&fleet, black_box(sql)))
         });
