@@ -142,9 +142,13 @@ def main():
     mem = con.execute("SELECT SUM(memory_usage_bytes) FROM duckdb_memory()").fetchone()[0]
     print(f"load: {load_s:.3f} s ({size / load_s / 1e9:.2f} GB/s), {rows:,} rows, "
           f"DuckDB memory {mem:,} bytes, process peak RSS {peak:,} bytes")
+    bare = criterion_median_ms(args.criterion, "ingest", "bare_tape_parse", devices)
     twindex_load = criterion_median_ms(args.criterion, "ingest", "twindex_load", devices)
-    if twindex_load is not None:
-        print(f"twindex_load (criterion median): {twindex_load / 1000:.3f} s")
+    if bare is not None and twindex_load is not None:
+        print(f"criterion medians: bare_tape_parse {bare / 1000:.3f} s "
+              f"({size / bare / 1e6:.2f} GB/s), twindex_load {twindex_load / 1000:.3f} s "
+              f"({size / twindex_load / 1e6:.2f} GB/s), load / bare {twindex_load / bare:.2f}x, "
+              f"DuckDB load / twindex load {load_s * 1000 / twindex_load:.2f}x")
 
     print(f"load average before queries: {loadavg()}")
     print()
