@@ -4,6 +4,8 @@
 //! Before timing, one load in the fresh process prints what a loaded fleet costs in memory: the
 //! store's heap bytes (columns, indexes, row table) plus input bytes held in memory, as a share
 //! of the file, and the process's peak resident set (which includes the mapped file's pages).
+//! Then a few alternating pairs (bare, load) give a paired ratio that survives a shared
+//! machine's load changes better than criterion's two sequential measurements.
 //!
 //! ```text
 //! cargo bench --bench ingest                           # 1,000,000 devices
@@ -163,6 +165,51 @@ fn print_memory(path: &Path, file_bytes: u64) -> Duration {
     report.elapsed
 }
 
+/// Alternates the two variants `TWINDEX_BENCH_PAIRS` times (default 5) and prints the medians
+/// and the median of the per-pair ratios: on a machine shared with other work, a load change
+/// between criterion's two (sequential) measurements moves its ratio, a paired ratio much less.
+fn paired(path: &Path, file_bytes: u64) {
+    let pairs: usize = std::env::var("TWINDEX_BENCH_PAIRS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    if pairs == 0 {
+        return;
+    }
+    let (mut bare, mut full, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..pairs {
+        let started = Instant::now();
+        black_box(bare_tape_parse(path));
+        let b = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let fleet = load(path);
+        let l = started.elapsed().as_secs_f64();
+        drop(fleet);
+        bare.push(b);
+        full.push(l);
+        ratios.push(l / b);
+    }
+    let (b, l, r) = (median(bare), median(full), median(ratios));
+    let gbps = |secs: f64| file_bytes as f64 / secs / 1e9;
+    eprintln!(
+        "paired, {pairs} pairs: bare_tape_parse median {b:.3} s ({:.2} GB/s), twindex_load \
+         median {l:.3} s ({:.2} GB/s), median ratio {r:.2}x (target <= 1.5x); load average {}",
+        gbps(b),
+        gbps(l),
+        common::load_average()
+    );
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
 fn ingest(c: &mut Criterion) {
     let path = common::fleet_file();
     let file_bytes = std::fs::metadata(&path).expect("stat bench data").len();
@@ -181,6 +228,8 @@ fn ingest(c: &mut Criterion) {
         "bare tape parse: {nodes} tape nodes in {:.3} s",
         bare_once.as_secs_f64()
     );
+
+    paired(&path, file_bytes);
 
     let mut group = c.benchmark_group("ingest");
     // Iterations take seconds: one iteration per sample, ten samples, the measurement time set
