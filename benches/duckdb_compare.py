@@ -167,7 +167,11 @@ def main():
         ours = criterion_median_ms(args.criterion, "query", name, devices)
         ours_s = f"{ours:11.4f}" if ours is not None else f"{'-':>11}"
         best = min(exec_ms, fetch_ms)
-        ratio = f"{best / ours:7.0f}x" if ours else f"{'-':>8}"
+        if ours:
+            r = best / ours
+            ratio = f"{r:7.0f}x" if r >= 10 else f"{r:7.2f}x"
+        else:
+            ratio = f"{'-':>8}"
         print(f"{name:<20} {len(result):>7} {shown[:28]:<28} {exec_ms:11.2f} {fetch_ms:10.2f} "
               f"{ours_s} {ratio}")
     print()
