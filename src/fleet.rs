@@ -45,6 +45,35 @@ impl Fleet {
         Ok(crate::exec::execute(&self.store, plan))
     }
 
+    /// One page of a query's results, like the service's paged query API: at most
+    /// `page_size` results starting where `continuation` (from the previous page) says, and
+    /// the token for the next page when there is one. A token only fits the query it came
+    /// from; the fleet is immutable, so pages never shift under the reader.
+    pub fn query_page(
+        &self,
+        sql: &str,
+        page_size: usize,
+        continuation: Option<&str>,
+    ) -> Result<Page, QueryError> {
+        let start = match continuation {
+            None => 0,
+            Some(token) => parse_token(token, sql).ok_or_else(|| {
+                QueryError::new(
+                    "the continuation token does not belong to this query",
+                    crate::sql::Span::new(0, sql.len()),
+                )
+            })?,
+        };
+        let mut rows = self.query(sql)?.skip(start);
+        let items: Vec<serde_json::Value> = rows.by_ref().take(page_size.max(1)).collect();
+        let next = start + items.len();
+        let continuation = rows.next().map(|_| make_token(next, sql));
+        Ok(Page {
+            items,
+            continuation,
+        })
+    }
+
     /// Describes how a query would run (which conditions bitmaps answer, what is evaluated
     /// row by row) with the row counts of actually filtering, without shaping any result.
     pub fn explain(&self, sql: &str) -> Result<Explain, QueryError> {
@@ -129,4 +158,33 @@ pub struct ExplainPath {
     pub columns: Vec<String>,
     pub indexed: bool,
     pub array_step: bool,
+}
+
+/// A page of results from [`Fleet::query_page`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub items: Vec<serde_json::Value>,
+    /// Pass to the next call for the following page; `None` on the last page.
+    pub continuation: Option<String>,
+}
+
+/// FNV-1a of the query text, so that a token cannot be replayed against another query.
+fn query_hash(sql: &str) -> u64 {
+    sql.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn make_token(offset: usize, sql: &str) -> String {
+    format!("v1.{offset:x}.{:016x}", query_hash(sql))
+}
+
+fn parse_token(token: &str, sql: &str) -> Option<usize> {
+    let mut parts = token.split('.');
+    let (v, offset, hash) = (parts.next()?, parts.next()?, parts.next()?);
+    if v != "v1" || parts.next().is_some() || u64::from_str_radix(hash, 16).ok()? != query_hash(sql)
+    {
+        return None;
+    }
+    usize::from_str_radix(offset, 16).ok()
 }

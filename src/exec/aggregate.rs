@@ -6,13 +6,15 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use rayon::prelude::*;
+use roaring::RoaringBitmap;
 use serde_json::Value;
 
 use super::eval::{eval, Env, RowCtx};
 use super::value::{total_cmp, Val};
+use crate::index::IndexKey;
 use crate::plan::{AggregateSpec, Plan};
 use crate::sql::AggregateFunc;
-use crate::store::Store;
+use crate::store::{Kind, Store};
 
 /// A sum that is exact until it is read (Shewchuk's partials, as Python's `math.fsum`), so that
 /// partitions can be added in any grouping and still give the reference's answer.
@@ -168,6 +170,100 @@ fn improves(func: AggregateFunc, v: &Val<'_>, best: Option<&Val<'_>>) -> bool {
             }
         }
     }
+}
+
+/// GROUP BY answered from value indexes, without touching rows: when every key is a path
+/// whose columns are all indexed (and hold no objects or arrays), every aggregate is
+/// `COUNT()` and no matching row is irregular, each group is an intersection of index
+/// bitmaps and its size is that bitmap's cardinality. Key values and spellings are read from
+/// each group's first row, as the generic path does. `None` when the shortcut does not apply.
+pub fn group_by_index(store: &Store, plan: &Plan, matches: &RoaringBitmap) -> Option<Vec<Group>> {
+    if plan.group_keys.is_empty()
+        || plan
+            .aggregates
+            .iter()
+            .any(|a| a.func != AggregateFunc::Count || a.arg.is_some())
+        || !matches.is_disjoint(store.irregular())
+    {
+        return None;
+    }
+    // Per key: the distinct values of its columns (spellings merged), as bitmaps.
+    let mut per_key: Vec<Vec<RoaringBitmap>> = Vec::new();
+    for &p in &plan.group_keys {
+        let bp = &plan.paths[p];
+        if bp.has_tail() {
+            return None;
+        }
+        let mut merged: Vec<(IndexKey, RoaringBitmap)> = Vec::new();
+        for &c in &bp.columns {
+            let col = store.column(c);
+            let counts = col.kind_counts();
+            if counts[Kind::Object as usize] + counts[Kind::Array as usize] > 0 {
+                return None;
+            }
+            for (k, b) in col.index()?.entries() {
+                match merged
+                    .iter_mut()
+                    .find(|(m, _)| m.cmp_key(k) == Ordering::Equal)
+                {
+                    Some((_, mb)) => *mb |= b,
+                    None => merged.push((k.clone(), b.clone())),
+                }
+            }
+        }
+        per_key.push(merged.into_iter().map(|(_, b)| b).collect());
+    }
+    // Split the matching rows key by key; rows without a value form the undefined group.
+    let mut parts: Vec<RoaringBitmap> = vec![matches.clone()];
+    for entries in &per_key {
+        let mut next = Vec::new();
+        for part in parts {
+            let mut rest = part.clone();
+            for e in entries {
+                let g = &part & e;
+                if !g.is_empty() {
+                    rest -= &g;
+                    next.push(g);
+                }
+            }
+            if !rest.is_empty() {
+                next.push(rest);
+            }
+        }
+        if next.len() > 100_000 {
+            return None;
+        }
+        parts = next;
+    }
+    let mut groups: Vec<Group> = parts
+        .into_iter()
+        .filter_map(|rows| {
+            let first_row = rows.min()?;
+            let ctx = RowCtx::new(store, plan, first_row);
+            let (keys, key_names) = plan
+                .group_keys
+                .iter()
+                .map(|&p| {
+                    let (v, name) = ctx.path(p);
+                    (v.into_owned(), name.map(|n| n.into_owned()))
+                })
+                .unzip();
+            let count = rows.len();
+            Some(Group {
+                first_row,
+                keys,
+                key_names,
+                count,
+                states: plan
+                    .aggregates
+                    .iter()
+                    .map(|_| AggState::Count(count))
+                    .collect(),
+            })
+        })
+        .collect();
+    groups.sort_by_key(|g| g.first_row);
+    Some(groups)
 }
 
 /// One group: its key values and spellings (from its first row), its size and aggregates.

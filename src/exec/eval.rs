@@ -62,7 +62,7 @@ impl<'s> RowCtx<'s> {
             store,
             plan,
             row,
-            irregular: store.irregular().contains(row),
+            irregular: !store.irregular().is_empty() && store.irregular().contains(row),
             twin: OnceCell::new(),
         }
     }
@@ -110,12 +110,13 @@ impl<'s> RowCtx<'s> {
             ValueRef::Bool(b) => Val::Bool(b),
             ValueRef::Number(n) => Val::Num(n),
             ValueRef::String(s) => Val::Str(Cow::Borrowed(s)),
+            ValueRef::Time(t) => Val::Str(Cow::Owned(t.text().to_string())),
             ValueRef::Array(text) => match serde_json::from_str::<Value>(text) {
                 Ok(a) => Val::Json(Cow::Owned(a)),
                 Err(_) => Val::Undef,
             },
-            ValueRef::Object => match self.twin() {
-                Some(t) => resolve_json(t, &bp.segments).0,
+            ValueRef::Object => match self.store.subtree(self.row, col.segments()) {
+                Some(v) => Val::Json(Cow::Owned(v)),
                 None => Val::Undef,
             },
         };

@@ -16,7 +16,6 @@ use serde_json::{Map, Value};
 
 use crate::plan::bitmap::Answerer;
 use crate::plan::{BExpr, OutItem, OutKey, Plan, Shape};
-use crate::sql::Collection;
 use crate::store::Store;
 use aggregate::{group_rows, Group, GroupEnv};
 use eval::{eval, RowCtx};
@@ -40,12 +39,8 @@ pub struct FilterReport {
 
 /// The rows of the collection where WHERE is true.
 pub fn filter(store: &Store, plan: &Plan) -> (RoaringBitmap, FilterReport) {
-    let all = match plan.collection {
-        Collection::Modules => store.modules().clone(),
-        Collection::Devices => store.all_rows() - store.modules(),
-    };
-    let irregular = &all & store.irregular();
-    let universe = &all - &irregular;
+    let (all, universe) = store.collection_rows(plan.collection);
+    let irregular = all - universe;
     let mut report = FilterReport {
         universe: all.len(),
         irregular: irregular.len(),
@@ -53,19 +48,19 @@ pub fn filter(store: &Store, plan: &Plan) -> (RoaringBitmap, FilterReport) {
     };
     let Some(cond) = &plan.filter else {
         report.matched = all.len();
-        return (all, report);
+        return (all.clone(), report);
     };
     let answer = Answerer {
         store,
         plan,
-        universe: &universe,
+        universe,
     };
     let mut conjuncts = Vec::new();
     split_and(cond, &mut conjuncts);
     let mut exact = Vec::new();
     let mut residual: Vec<&BExpr> = Vec::new();
     for c in conjuncts {
-        match answer.exact(c) {
+        match answer.exact_want(c, crate::plan::bitmap::Want::TRUE) {
             Some(t) => {
                 report.by_bitmap.push(describe(c, plan));
                 exact.push(t.t);
@@ -248,6 +243,8 @@ pub fn execute(store: &Store, plan: Plan) -> Results<'_> {
         Shape::Groups { items, .. } => {
             let groups = if let Some(g) = count_only(plan, &matches) {
                 g
+            } else if let Some(g) = aggregate::group_by_index(store, plan, &matches) {
+                g
             } else {
                 let rows: Vec<u32> = matches.iter().collect();
                 group_rows(store, plan, &rows)
@@ -282,33 +279,66 @@ fn count_only(plan: &Plan, matches: &RoaringBitmap) -> Option<Vec<Group>> {
 
 /// Sorts matching rows by the ORDER BY terms (stable: ties keep row order) and keeps `top`.
 fn order_rows(store: &Store, plan: &Plan, matches: &RoaringBitmap, top: usize) -> Vec<u32> {
-    let rows: Vec<u32> = matches.iter().collect();
-    let mut keyed: Vec<(Vec<Val<'static>>, u32)> = rows
-        .par_chunks(8 * 1024)
-        .flat_map_iter(|chunk| {
-            chunk.iter().map(|&row| {
-                let ctx = RowCtx::new(store, plan, row);
-                let keys = plan
-                    .order
-                    .iter()
-                    .map(|t| eval(&ctx, &t.expr).into_owned())
-                    .collect();
-                (keys, row)
-            })
-        })
-        .collect();
-    let cmp = |a: &(Vec<Val<'static>>, u32), b: &(Vec<Val<'static>>, u32)| {
-        compare_terms(plan, &a.0, &b.0).then(a.1.cmp(&b.1))
+    type Keyed = (SmallKeys, u32);
+    let cmp = |a: &Keyed, b: &Keyed| {
+        compare_terms(plan, a.0.as_slice(), b.0.as_slice()).then(a.1.cmp(&b.1))
     };
-    if top < keyed.len() {
-        if top == 0 {
-            return Vec::new();
+    // Keep at most `top` candidates per partition: with `TOP n` only the n best of each
+    // partition can be among the n best overall.
+    let keep = |v: &mut Vec<Keyed>| {
+        if top < v.len() {
+            if top == 0 {
+                v.clear();
+            } else {
+                v.select_nth_unstable_by(top - 1, cmp);
+                v.truncate(top);
+            }
         }
-        keyed.select_nth_unstable_by(top - 1, cmp);
-        keyed.truncate(top);
-    }
+    };
+    let rows: Vec<u32> = matches.iter().collect();
+    let mut keyed: Vec<Keyed> = rows
+        .par_chunks(16 * 1024)
+        .map(|chunk| {
+            let mut part: Vec<Keyed> = chunk
+                .iter()
+                .map(|&row| {
+                    let ctx = RowCtx::new(store, plan, row);
+                    let keys = if let [term] = plan.order.as_slice() {
+                        SmallKeys::One(eval(&ctx, &term.expr).into_owned())
+                    } else {
+                        SmallKeys::Many(
+                            plan.order
+                                .iter()
+                                .map(|t| eval(&ctx, &t.expr).into_owned())
+                                .collect(),
+                        )
+                    };
+                    (keys, row)
+                })
+                .collect();
+            keep(&mut part);
+            part
+        })
+        .flatten()
+        .collect();
+    keep(&mut keyed);
     keyed.par_sort_unstable_by(cmp);
     keyed.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Sort keys of one row; one term (the common case) needs no allocation of its own.
+enum SmallKeys {
+    One(Val<'static>),
+    Many(Vec<Val<'static>>),
+}
+
+impl SmallKeys {
+    fn as_slice(&self) -> &[Val<'static>] {
+        match self {
+            SmallKeys::One(v) => std::slice::from_ref(v),
+            SmallKeys::Many(v) => v,
+        }
+    }
 }
 
 fn compare_terms(plan: &Plan, a: &[Val<'_>], b: &[Val<'_>]) -> Ordering {
@@ -399,10 +429,10 @@ fn shape_group(plan: &Plan, items: &[OutItem], g: &Group) -> Value {
 }
 
 fn shape_row(store: &Store, plan: &Plan, row: u32) -> Value {
-    let ctx = RowCtx::new(store, plan, row);
     let Shape::Rows(items) = &plan.shape else {
-        return ctx.twin().cloned().unwrap_or(Value::Null);
+        return store.twin(row).unwrap_or(Value::Null);
     };
+    let ctx = RowCtx::new(store, plan, row);
     let mut out = Map::new();
     for item in items {
         let (key, v) = match (&item.key, &item.expr) {

@@ -74,12 +74,37 @@ pub struct RecordSpan {
 }
 
 /// A per-chunk path trie: node 0 is the twin itself.
+///
+/// Besides resolving keys without hashing, the trie finds keys that collide by case without
+/// comparing strings per record: siblings whose keys are equal under `to_lowercase` share a
+/// *fold group* (decided once, when a node is created), and each object visit stamps the
+/// nodes and groups it reaches. A second visit with the same stamp is a repeated key or a case
+/// collision.
 #[derive(Default)]
 struct Trie {
     keys: Vec<Box<str>>,
     parents: Vec<u32>,
     children: Vec<Vec<u32>>,
+    /// Per node: the child that came first in its object last time.
     hints: Vec<u32>,
+    /// Per node: the sibling that followed it in its object last time.
+    next: Vec<u32>,
+    fold: Vec<u32>,
+    node_stamp: Vec<u32>,
+    fold_stamp: Vec<u32>,
+    stamp: u32,
+}
+
+/// No node.
+const NONE: u32 = u32::MAX;
+
+/// What visiting a member found.
+enum Visit {
+    First,
+    /// The same key again in one object.
+    Repeated,
+    /// A different key equal to an earlier one ignoring case.
+    CaseCollision,
 }
 
 impl Trie {
@@ -88,31 +113,96 @@ impl Trie {
         t.keys.push("".into());
         t.parents.push(u32::MAX);
         t.children.push(Vec::new());
-        t.hints.push(0);
+        t.hints.push(NONE);
+        t.next.push(NONE);
+        t.fold.push(0);
+        t.fold_stamp.push(0);
+        t.node_stamp.push(0);
         t
     }
 
+    /// A fresh stamp for visiting one object's members.
     #[inline]
-    fn child(&mut self, parent: u32, key: &str) -> u32 {
-        let p = parent as usize;
-        let kids = &self.children[p];
-        let n = kids.len();
-        let start = self.hints[p] as usize;
-        for k in 0..n {
-            let i = (start + k) % n;
-            let c = kids[i];
-            if &*self.keys[c as usize] == key {
-                self.hints[p] = ((i + 1) % n.max(1)) as u32;
-                return c;
-            }
+    fn begin_object(&mut self) -> u32 {
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            // After 2^32 objects in one chunk, old stamps could alias: clear them.
+            self.node_stamp.fill(0);
+            self.fold_stamp.fill(0);
+            self.stamp = 1;
         }
+        self.stamp
+    }
+
+    #[inline]
+    fn visit(&mut self, node: u32, stamp: u32) -> Visit {
+        let n = node as usize;
+        if self.node_stamp[n] == stamp {
+            return Visit::Repeated;
+        }
+        self.node_stamp[n] = stamp;
+        let g = self.fold[n] as usize;
+        if self.fold_stamp[g] == stamp {
+            return Visit::CaseCollision;
+        }
+        self.fold_stamp[g] = stamp;
+        Visit::First
+    }
+
+    /// The child of `parent` named `key`. `prev` is the sibling matched just before in the
+    /// same object (or [`NONE`] for its first member): the trie remembers which key followed
+    /// it last time, so records shaped like the previous one hit on the first comparison, even
+    /// when optional members come and go elsewhere.
+    #[inline]
+    fn child(&mut self, parent: u32, prev: u32, key: &str) -> u32 {
+        let p = parent as usize;
+        let guess = if prev == NONE {
+            self.hints[p]
+        } else {
+            self.next[prev as usize]
+        };
+        let c = if guess != NONE && same_key(&self.keys[guess as usize], key) {
+            guess
+        } else {
+            match self.children[p]
+                .iter()
+                .copied()
+                .find(|&c| same_key(&self.keys[c as usize], key))
+            {
+                Some(c) => c,
+                None => self.insert(parent, key),
+            }
+        };
+        if prev == NONE {
+            self.hints[p] = c;
+        } else {
+            self.next[prev as usize] = c;
+        }
+        c
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn insert(&mut self, parent: u32, key: &str) -> u32 {
+        let p = parent as usize;
+        let lower = key.to_lowercase();
+        let fold = self.children[p]
+            .iter()
+            .find(|&&s| self.keys[s as usize].to_lowercase() == lower)
+            .map(|&s| self.fold[s as usize]);
+        let fold = fold.unwrap_or_else(|| {
+            self.fold_stamp.push(0);
+            (self.fold_stamp.len() - 1) as u32
+        });
         let id = self.keys.len() as u32;
         self.keys.push(key.into());
         self.parents.push(parent);
         self.children.push(Vec::new());
-        self.hints.push(0);
+        self.hints.push(NONE);
+        self.next.push(NONE);
+        self.fold.push(fold);
+        self.node_stamp.push(0);
         self.children[p].push(id);
-        self.hints[p] = 0;
         id
     }
 
@@ -125,6 +215,40 @@ impl Trie {
         segs.reverse();
         segs
     }
+}
+
+/// Whether the text holds a bare `-0` value (not `-0.5`, `-0e1`, nor `dev-0` in a string):
+/// the tape cannot tell it from `0`. A look-alike inside a string (`"a:-0"`) only costs that
+/// record the slower path.
+pub fn has_negative_zero(record: &[u8]) -> bool {
+    memchr::memmem::find_iter(record, b"-0").any(|i| {
+        let ends = !matches!(record.get(i + 2), Some(b'0'..=b'9' | b'.' | b'e' | b'E'));
+        let starts = record[..i]
+            .iter()
+            .rev()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| matches!(b, b':' | b',' | b'['));
+        ends && starts
+    })
+}
+
+/// Key equality without a call into `memcmp` for the short keys twins are made of.
+#[inline]
+fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i + 8 <= a.len() {
+        let x = u64::from_le_bytes(a[i..i + 8].try_into().unwrap_or_default());
+        let y = u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
+        if x != y {
+            return false;
+        }
+        i += 8;
+    }
+    a[i..] == b[i..]
 }
 
 /// What a chunk produced: rows, column builders by local path, and what it found wrong.
@@ -204,7 +328,8 @@ impl ChunkBuilder {
     /// Parses and adds one record; a record that is not loadable is counted as skipped.
     pub fn add(&mut self, bytes: &[u8], span: RecordSpan) {
         let record = &bytes[span.start..span.end];
-        let result = with_tape(record, |tape| self.add_tape(tape, span));
+        let negative_zero = has_negative_zero(record);
+        let result = with_tape(record, |tape| self.add_tape(tape, span, negative_zero));
         match result {
             Ok(Ok(())) => {}
             Ok(Err(reason)) | Err(reason) => {
@@ -213,7 +338,12 @@ impl ChunkBuilder {
         }
     }
 
-    fn add_tape(&mut self, tape: &[Node<'_>], span: RecordSpan) -> Result<(), String> {
+    fn add_tape(
+        &mut self,
+        tape: &[Node<'_>],
+        span: RecordSpan,
+        negative_zero: bool,
+    ) -> Result<(), String> {
         let mut members: Vec<Member<'_, '_>> = Vec::with_capacity(24);
         normalise::members(tape, &mut members).map_err(str::to_string)?;
         let row = self.out.rows.len() as u32;
@@ -230,20 +360,33 @@ impl ChunkBuilder {
             len: (span.end - span.start) as u32,
             offset: span.start as u64,
         });
-        let mut irregular = has_case_collision(members.iter().map(|m| m.key));
-        for (i, m) in members.iter().enumerate() {
-            // A repeated top-level key: the first occurrence feeds the columns (the twin keeps
-            // the last value, as JSON parsers do; the row is irregular either way).
-            if members[..i].iter().any(|p| p.key == m.key) {
-                continue;
+        // A `-0` reads as the integer 0 on the tape, but as the float -0.0 in JSON readers
+        // that build values (and in the reference); such rare rows answer from their twin.
+        let mut irregular = negative_zero;
+        let stamp = self.trie.begin_object();
+        let mut prev = NONE;
+        for m in &members {
+            let node = self.trie.child(0, prev, m.key);
+            prev = node;
+            match self.trie.visit(node, stamp) {
+                Visit::First => {}
+                // A repeated key: the first occurrence feeds the columns (the twin keeps the
+                // last value, as JSON parsers do; the row is irregular either way).
+                Visit::Repeated => {
+                    irregular = true;
+                    continue;
+                }
+                Visit::CaseCollision => irregular = true,
             }
-            let node = self.trie.child(0, m.key);
             irregular |= self.walk(m.value, node, row);
         }
-        // A module twin has a top-level `moduleId` that is not null (the reference's rule).
+        // A module twin has a top-level `moduleId` that is not null (the reference's rule);
+        // of repeated members the last counts.
         if members
             .iter()
-            .any(|m| m.key == "moduleId" && !matches!(m.value[0], Node::Static(StaticNode::Null)))
+            .rev()
+            .find(|m| m.key == "moduleId")
+            .is_some_and(|m| !matches!(m.value[0], Node::Static(StaticNode::Null)))
         {
             self.out.modules.push(row);
         }
@@ -281,21 +424,22 @@ impl ChunkBuilder {
                 self.column(node).push_array(row, &buf);
                 self.json_buf = buf;
             }
-            Node::Object { len, .. } => {
+            Node::Object { .. } => {
                 self.column(node).push_object(row);
                 let mut irregular = false;
-                if len > 1 {
-                    irregular = has_case_collision(normalise::object_members(tape).map(|(k, _)| k));
-                }
-                for (i, (key, value)) in normalise::object_members(tape).enumerate() {
-                    if irregular
-                        && normalise::object_members(tape)
-                            .take(i)
-                            .any(|(k, _)| k == key)
-                    {
-                        continue;
+                let stamp = self.trie.begin_object();
+                let mut prev = NONE;
+                for (key, value) in normalise::object_members(tape) {
+                    let child = self.trie.child(node, prev, key);
+                    prev = child;
+                    match self.trie.visit(child, stamp) {
+                        Visit::First => {}
+                        Visit::Repeated => {
+                            irregular = true;
+                            continue;
+                        }
+                        Visit::CaseCollision => irregular = true,
                     }
-                    let child = self.trie.child(node, key);
                     irregular |= self.walk(value, child, row);
                 }
                 return irregular;
@@ -312,24 +456,6 @@ impl ChunkBuilder {
         }
         self.out
     }
-}
-
-/// True when two keys are equal ignoring case (SPEC §2.1: Unicode lower-casing).
-fn has_case_collision<'a>(keys: impl Iterator<Item = &'a str> + Clone) -> bool {
-    let mut rest = keys.clone();
-    for (i, a) in keys.enumerate() {
-        rest.next();
-        let _ = i;
-        for b in rest.clone() {
-            if a.len() == b.len() && a.eq_ignore_ascii_case(b) {
-                return true;
-            }
-            if (!a.is_ascii() || !b.is_ascii()) && a.to_lowercase() == b.to_lowercase() {
-                return true;
-            }
-        }
-    }
-    false
 }
 
 /// Compact JSON text of a tape value.
@@ -406,11 +532,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn collisions_ignore_case_including_unicode() {
-        assert!(has_case_collision(["a", "b", "A"].into_iter()));
-        assert!(has_case_collision(["Ärger", "ärger"].into_iter()));
-        assert!(has_case_collision(["x", "x"].into_iter()));
-        assert!(!has_case_collision(["a", "b", "ab"].into_iter()));
+    fn negative_zero_is_found_only_as_a_value() {
+        assert!(has_negative_zero(br#"{"a":-0}"#));
+        assert!(has_negative_zero(br#"{"a":[1, -0 ]}"#));
+        assert!(!has_negative_zero(
+            br#"{"a":-0.5,"b":-0e1,"c":"dev-0","d":"2024-05-0\u0031"}"#
+        ));
+    }
+
+    #[test]
+    fn trie_finds_repeats_and_case_collisions() {
+        let mut t = Trie::new();
+        let stamp = t.begin_object();
+        let a = t.child(0, NONE, "a");
+        let upper = t.child(0, a, "A");
+        let b = t.child(0, upper, "b");
+        let umlaut = t.child(0, b, "Ärger");
+        let umlaut_lower = t.child(0, umlaut, "ärger");
+        assert!(matches!(t.visit(a, stamp), Visit::First));
+        assert!(matches!(t.visit(b, stamp), Visit::First));
+        assert!(matches!(t.visit(upper, stamp), Visit::CaseCollision));
+        assert!(matches!(t.visit(a, stamp), Visit::Repeated));
+        assert!(matches!(t.visit(umlaut, stamp), Visit::First));
+        assert!(matches!(t.visit(umlaut_lower, stamp), Visit::CaseCollision));
+        let next = t.begin_object();
+        assert!(matches!(t.visit(upper, next), Visit::First));
+        assert_eq!(t.child(0, NONE, "a"), a);
+        assert_eq!(t.child(0, a, "b"), b);
+        assert_eq!(t.child(0, b, "A"), upper);
     }
 
     #[test]

@@ -465,9 +465,52 @@ fn resolve_lines(files: &[SourceFile], findings: &mut [Finding]) {
 
 /// The normalised twin of one record's bytes (used to answer `SELECT *`).
 pub fn twin_from_bytes(record: &[u8]) -> Result<serde_json::Value, String> {
+    if chunk::has_negative_zero(record) {
+        // The tape reads `-0` as the integer 0; serde_json keeps it as -0.0, as the reference
+        // does. Rare enough that the slow reader is fine.
+        let value: serde_json::Value =
+            serde_json::from_slice(record).map_err(|e| format!("invalid JSON ({e})"))?;
+        return Ok(crate::reference::normalise(value));
+    }
     chunk::with_tape(record, |tape| {
         let mut members = Vec::new();
         normalise::members(tape, &mut members).map(|()| normalise::twin_json(&members))
     })?
     .map_err(str::to_string)
+}
+
+/// The value at an exact path (keys spelled as in the document) of one record's normalised
+/// twin, converting only that subtree: projecting `tags.location` should not build the whole
+/// twin.
+pub fn subtree_from_bytes<S: AsRef<str>>(
+    record: &[u8],
+    path: &[S],
+) -> Result<Option<serde_json::Value>, String> {
+    chunk::with_tape(record, |tape| {
+        let mut members = Vec::new();
+        normalise::members(tape, &mut members)?;
+        let Some((first, rest)) = path.split_first() else {
+            return Ok(Some(normalise::twin_json(&members)));
+        };
+        // The last occurrence of a repeated key wins, as in the twin.
+        let Some(mut node) = members
+            .iter()
+            .rev()
+            .find(|m| m.key == first.as_ref())
+            .map(|m| m.value)
+        else {
+            return Ok(None);
+        };
+        for key in rest {
+            match normalise::object_members(node)
+                .filter(|(k, _)| *k == key.as_ref())
+                .last()
+            {
+                Some((_, v)) => node = v,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(normalise::to_json(node)))
+    })?
+    .map_err(|e: &str| e.to_string())
 }

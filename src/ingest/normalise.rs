@@ -59,11 +59,35 @@ pub fn members<'t, 'i>(
     if !matches!(tape.first(), Some(Node::Object { .. })) {
         return Err("record is not a JSON object");
     }
-    let export = model::is_export_shape(object_members(tape).map(|(k, _)| k));
-    let has = |name: &str| object_members(tape).any(|(k, _)| k == name);
-    for (key, value) in object_members(tape) {
+    // One pass to learn the shape and which twin names are present (bit i: TWIN_NAMES[i]).
+    let (mut has_id, mut has_device_id, mut present) = (false, false, 0u32);
+    for (k, _) in object_members(tape) {
+        match k {
+            "id" => has_id = true,
+            "deviceId" => has_device_id = true,
+            _ => {}
+        }
+        if let Some(i) = TWIN_NAMES.iter().position(|n| *n == k) {
+            present |= 1 << i;
+        }
+    }
+    let export = has_id && !has_device_id;
+    let has = |name: &str| {
+        TWIN_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .is_some_and(|i| present & (1 << i) != 0)
+    };
+    // Like any JSON reader that builds a map, only the last of repeated `authentication`
+    // members counts.
+    let last_auth = object_members(tape)
+        .enumerate()
+        .filter(|(_, (k, _))| *k == "authentication")
+        .last()
+        .map(|(i, _)| i);
+    for (i, (key, value)) in object_members(tape).enumerate() {
         if model::EXPORT_DROPPED.contains(&key) {
-            if key == "authentication" {
+            if key == "authentication" && Some(i) == last_auth {
                 for (k, v) in object_members(value) {
                     let twin = match k {
                         "type" => "authenticationType",
@@ -92,6 +116,15 @@ pub fn members<'t, 'i>(
     }
     Ok(())
 }
+
+/// Twin names whose presence decides whether an export member fills them.
+const TWIN_NAMES: &[&str] = &[
+    "deviceId",
+    "deviceEtag",
+    "etag",
+    "authenticationType",
+    "x509Thumbprint",
+];
 
 /// Converts a tape value to a `serde_json::Value` (objects keep document order; a repeated key
 /// keeps its first position and its last value, as serde_json does).

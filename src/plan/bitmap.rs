@@ -31,35 +31,70 @@ pub struct Answerer<'a> {
     pub universe: &'a RoaringBitmap,
 }
 
+/// Which sides of a [`Truth`] the caller needs; the other is left empty (a top-level
+/// condition needs only its true rows, and computing "false" can cost a union over every
+/// value of a column).
+#[derive(Debug, Clone, Copy)]
+pub struct Want {
+    pub t: bool,
+    pub f: bool,
+}
+
+impl Want {
+    pub const TRUE: Want = Want { t: true, f: false };
+    pub const BOTH: Want = Want { t: true, f: true };
+
+    fn flipped(self) -> Want {
+        Want {
+            t: self.f,
+            f: self.t,
+        }
+    }
+}
+
 impl Answerer<'_> {
-    /// The exact answer, when bitmaps give one.
+    /// The exact answer, when bitmaps give one (both sides).
     pub fn exact(&self, e: &BExpr) -> Option<Truth> {
+        self.exact_want(e, Want::BOTH)
+    }
+
+    /// The exact answer, computing only the wanted sides.
+    pub fn exact_want(&self, e: &BExpr, want: Want) -> Option<Truth> {
         let u = self.universe;
+        let pick = |yes: bool, b: &dyn Fn() -> RoaringBitmap| {
+            if yes {
+                b()
+            } else {
+                RoaringBitmap::new()
+            }
+        };
         match e {
             BExpr::Const(v) => Some(match v.truth() {
                 Some(true) => Truth {
-                    t: u.clone(),
+                    t: pick(want.t, &|| u.clone()),
                     f: RoaringBitmap::new(),
                 },
                 Some(false) => Truth {
                     t: RoaringBitmap::new(),
-                    f: u.clone(),
+                    f: pick(want.f, &|| u.clone()),
                 },
                 None => Truth {
                     t: RoaringBitmap::new(),
                     f: RoaringBitmap::new(),
                 },
             }),
-            BExpr::Not(a) => self.exact(a).map(|x| Truth { t: x.f, f: x.t }),
+            BExpr::Not(a) => self
+                .exact_want(a, want.flipped())
+                .map(|x| Truth { t: x.f, f: x.t }),
             BExpr::And(a, b) => {
-                let (x, y) = (self.exact(a)?, self.exact(b)?);
+                let (x, y) = (self.exact_want(a, want)?, self.exact_want(b, want)?);
                 Some(Truth {
                     t: x.t & y.t,
                     f: x.f | y.f,
                 })
             }
             BExpr::Or(a, b) => {
-                let (x, y) = (self.exact(a)?, self.exact(b)?);
+                let (x, y) = (self.exact_want(a, want)?, self.exact_want(b, want)?);
                 Some(Truth {
                     t: x.t | y.t,
                     f: x.f & y.f,
@@ -71,7 +106,7 @@ impl Answerer<'_> {
                     (BExpr::Const(c), BExpr::Path(p)) => (*p, c, flip(*op)?),
                     _ => return None,
                 };
-                self.compare(path, op, konst)
+                self.compare(path, op, konst, want)
             }
             BExpr::In {
                 operand,
@@ -83,16 +118,25 @@ impl Answerer<'_> {
                 };
                 let indexes = self.indexes(*p)?;
                 let keys: Vec<IndexKey> = list.iter().filter_map(key_of).collect();
-                let t = indexes
+                let matched = indexes
                     .iter()
-                    .flat_map(|ix| keys.iter().map(move |k| ix.eq(k)))
+                    .flat_map(|ix| keys.iter().filter_map(move |k| ix.get(k)))
                     .union()
                     & u;
-                let f = (indexes.iter().map(|ix| ix.any()).union() & u) - &t;
+                let want = if *negated { want.flipped() } else { want };
+                let other = pick(want.f, &|| {
+                    (indexes.iter().map(|ix| ix.any()).union() & u) - &matched
+                });
                 Some(if *negated {
-                    Truth { t: f, f: t }
+                    Truth {
+                        t: other,
+                        f: matched,
+                    }
                 } else {
-                    Truth { t, f }
+                    Truth {
+                        t: matched,
+                        f: other,
+                    }
                 })
             }
             BExpr::Call(Function::IsDefined, args) => {
@@ -100,7 +144,7 @@ impl Answerer<'_> {
                     return None;
                 };
                 let t = self.present(*p)?;
-                let f = u - &t;
+                let f = pick(want.f, &|| u - &t);
                 Some(Truth { t, f })
             }
             BExpr::Call(Function::StartsWith, args) => {
@@ -109,19 +153,21 @@ impl Answerer<'_> {
                 };
                 let indexes = self.indexes(*p)?;
                 let t = indexes.iter().map(|ix| ix.prefix(prefix)).union() & u;
-                let strings = indexes
-                    .iter()
-                    .map(|ix| ix.range(&IndexKey::String("".into()), RangeOp::GtEq))
-                    .union()
-                    & u;
-                let f = strings - &t;
+                let f = pick(want.f, &|| {
+                    let strings = indexes
+                        .iter()
+                        .map(|ix| ix.range(&IndexKey::String("".into()), RangeOp::GtEq))
+                        .union()
+                        & u;
+                    strings - &t
+                });
                 Some(Truth { t, f })
             }
             _ => None,
         }
     }
 
-    fn compare(&self, path: usize, op: BinaryOp, c: &Val<'_>) -> Option<Truth> {
+    fn compare(&self, path: usize, op: BinaryOp, c: &Val<'_>, want: Want) -> Option<Truth> {
         let indexes = self.indexes(path)?;
         let u = self.universe;
         let Some(key) = key_of(c) else {
@@ -131,17 +177,19 @@ impl Answerer<'_> {
                 f: RoaringBitmap::new(),
             });
         };
-        let same_type = indexes.iter().map(|ix| same_type_rows(ix, &key)).union() & u;
-        let eq = || indexes.iter().map(|ix| ix.eq(&key)).union() & u;
+        let same_type = || indexes.iter().map(|ix| same_type_rows(ix, &key)).union() & u;
+        let eq = || indexes.iter().filter_map(|ix| ix.get(&key)).union() & u;
         let range = |r: RangeOp| indexes.iter().map(|ix| ix.range(&key, r)).union() & u;
         let t = match op {
             BinaryOp::Eq => eq(),
             BinaryOp::NotEq => {
                 let e = eq();
-                return Some(Truth {
-                    t: same_type - &e,
-                    f: e,
-                });
+                let t = if want.t {
+                    same_type() - &e
+                } else {
+                    RoaringBitmap::new()
+                };
+                return Some(Truth { t, f: e });
             }
             BinaryOp::Lt => range(RangeOp::Lt),
             BinaryOp::LtEq => range(RangeOp::LtEq),
@@ -149,7 +197,11 @@ impl Answerer<'_> {
             BinaryOp::GtEq => range(RangeOp::GtEq),
             _ => return None,
         };
-        let f = same_type - &t;
+        let f = if want.f {
+            same_type() - &t
+        } else {
+            RoaringBitmap::new()
+        };
         Some(Truth { t, f })
     }
 
@@ -183,7 +235,7 @@ impl Answerer<'_> {
 
     /// A superset of the rows where `e` is true; `None` means "any row of the universe".
     pub fn candidates(&self, e: &BExpr) -> Option<RoaringBitmap> {
-        if let Some(x) = self.exact(e) {
+        if let Some(x) = self.exact_want(e, Want::TRUE) {
             return Some(x.t);
         }
         match e {

@@ -1,38 +1,48 @@
 //! One column: the values of one spelled path across all rows that have it.
 //!
-//! Layout: a sorted row list (omitted when every row has a value), a kind byte and a 64-bit
-//! payload per value. Numbers keep their `f64` bits, booleans and null live in the kind,
+//! Layout: a presence bitmap (the `i`-th present row holds value `i`), a kind byte per value
+//! (one for the whole column when all agree) and a payload per value, 32 or 64 bits wide or
+//! absent as the column allows. Numbers keep their exact form (zigzag integers, `f64` bits),
+//! booleans, null and objects live in the kind alone, timestamps are packed into 8 bytes,
 //! strings are either codes into a dictionary (decided per column: only when few distinct
 //! values repeat, because hashing nearly-unique text was 30% of a naive build, PERF-NOTES)
 //! or offsets of length-prefixed text in one arena per column; arrays are compact JSON text
 //! in the same arena.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use roaring::RoaringBitmap;
 
+use super::timestamp::Timestamp;
 use crate::index::ValueIndex;
 
-/// The JSON type of one stored value.
+/// The JSON type of one stored value, and how it is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum Kind {
     Null = 0,
     False = 1,
     True = 2,
-    /// A number written as an integer that fits `i64`.
+    /// A number written as an integer that fits `i64` (payload: zigzag).
     Int = 3,
     /// A number written as an integer above `i64::MAX`.
     UInt = 4,
-    /// A number written with a fraction or exponent.
+    /// A number written with a fraction or exponent (payload: `f64` bits).
     Float = 5,
+    /// A string (payload: dictionary code or arena offset).
     String = 6,
     Object = 7,
+    /// Compact JSON text in the arena.
     Array = 8,
+    /// A string that is an ISO 8601 UTC timestamp, packed ([`Timestamp`]); the kind byte is
+    /// `Time + fraction digits` (9 to 16).
+    Time = 9,
 }
 
-/// How many kinds there are.
-pub const KINDS: usize = 9;
+/// How many kind bytes there are (the timestamp kinds included).
+pub const KINDS: usize = 17;
 
 impl Kind {
     fn from_u8(b: u8) -> Kind {
@@ -45,21 +55,28 @@ impl Kind {
             5 => Kind::Float,
             6 => Kind::String,
             7 => Kind::Object,
-            _ => Kind::Array,
+            8 => Kind::Array,
+            _ => Kind::Time,
         }
+    }
+
+    /// The kind of a kind byte (every timestamp byte is [`Kind::Time`]).
+    pub fn of_byte(b: usize) -> Kind {
+        Kind::from_u8(b as u8)
     }
 
     pub fn is_number(self) -> bool {
         matches!(self, Kind::Int | Kind::UInt | Kind::Float)
     }
 
+    /// The JSON type name.
     pub fn name(self) -> &'static str {
         match self {
             Kind::Null => "null",
             Kind::False | Kind::True => "bool",
             Kind::Int | Kind::UInt => "integer",
             Kind::Float => "float",
-            Kind::String => "string",
+            Kind::String | Kind::Time => "string",
             Kind::Object => "object",
             Kind::Array => "array",
         }
@@ -104,25 +121,56 @@ pub enum ValueRef<'a> {
     Bool(bool),
     Number(Num),
     String(&'a str),
+    /// A string stored packed; [`Timestamp::text`] gives it back.
+    Time(Timestamp),
     Object,
     /// Compact JSON text of the array.
     Array(&'a str),
+}
+
+impl ValueRef<'_> {
+    /// The text of a string value (borrowed, or rebuilt for a packed timestamp).
+    pub fn as_str(&self) -> Option<Cow<'_, str>> {
+        match self {
+            ValueRef::String(s) => Some(Cow::Borrowed(s)),
+            ValueRef::Time(t) => Some(Cow::Owned(t.text().to_string())),
+            _ => None,
+        }
+    }
+}
+
+/// Kind bytes: one for the whole column when every value has the same, else one per value.
+enum Kinds {
+    Uniform(u8),
+    Each(Vec<u8>),
+}
+
+/// Payloads, as narrow as the column allows: none when every payload is zero (objects,
+/// booleans, nulls), 32 bits when they all fit, else 64.
+enum Payloads {
+    Zero,
+    U32(Vec<u32>),
+    U64(Vec<u64>),
 }
 
 /// A finished, immutable column.
 pub struct Column {
     segments: Vec<Box<str>>,
     dotted: String,
-    /// Sorted rows that have a value; empty when `dense`.
-    rows: Vec<u32>,
+    /// Rows that have a value; the `i`-th of them holds value `i` (its *slot*).
+    present: RoaringBitmap,
+    /// Every row of the store has a value, so a row is its own slot.
     dense: bool,
-    kinds: Vec<u8>,
-    data: Vec<u64>,
+    /// For sparse columns: constant-time row → slot (roaring's `rank` popcounts up to a whole
+    /// 8 KB container per call, which dominated row-at-a-time scans).
+    ranks: Option<RankIndex>,
+    len: usize,
+    kinds: Kinds,
+    data: Payloads,
     /// When set, string payloads are codes into it.
     dict: Option<Vec<Box<str>>>,
     /// Length-prefixed text: strings when there is no dictionary, and arrays.
     arena: Vec<u8>,
-    present: RoaringBitmap,
     kind_counts: [u32; KINDS],
     pub(crate) index: Option<ValueIndex>,
 }
@@ -143,17 +191,17 @@ impl Column {
         &self.present
     }
 
-    /// How many values of each kind (indexed by `Kind as usize`).
+    /// How many values of each kind byte (`Kind as usize`, timestamps at 9 and up).
     pub fn kind_counts(&self) -> [u32; KINDS] {
         self.kind_counts
     }
 
     pub fn len(&self) -> usize {
-        self.kinds.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.kinds.is_empty()
+        self.len == 0
     }
 
     /// Whether strings are dictionary-coded, and how many distinct ones there are.
@@ -166,13 +214,17 @@ impl Column {
         self.index.as_ref()
     }
 
-    /// The position of `row`'s value, if it has one.
+    /// The slot of `row`'s value, if it has one.
     #[inline]
     pub fn slot(&self, row: u32) -> Option<usize> {
         if self.dense {
-            ((row as usize) < self.kinds.len()).then_some(row as usize)
+            ((row as usize) < self.len).then_some(row as usize)
+        } else if let Some(r) = &self.ranks {
+            r.slot(row)
+        } else if self.present.contains(row) {
+            Some(self.present.rank(row) as usize - 1)
         } else {
-            self.rows.binary_search(&row).ok()
+            None
         }
     }
 
@@ -181,26 +233,33 @@ impl Column {
         self.slot(row).map(|i| self.value_at(i))
     }
 
-    /// The row of the value at a position.
     #[inline]
-    pub fn row_at(&self, slot: usize) -> u32 {
-        if self.dense {
-            slot as u32
-        } else {
-            self.rows[slot]
+    fn kind_byte(&self, slot: usize) -> u8 {
+        match &self.kinds {
+            Kinds::Uniform(k) => *k,
+            Kinds::Each(v) => v[slot],
+        }
+    }
+
+    #[inline]
+    fn payload(&self, slot: usize) -> u64 {
+        match &self.data {
+            Payloads::Zero => 0,
+            Payloads::U32(v) => u64::from(v[slot]),
+            Payloads::U64(v) => v[slot],
         }
     }
 
     #[inline]
     pub fn kind_at(&self, slot: usize) -> Kind {
-        Kind::from_u8(self.kinds[slot])
+        Kind::from_u8(self.kind_byte(slot))
     }
 
     /// The dictionary code of a string value, when the column has a dictionary.
     #[inline]
     pub fn code_at(&self, slot: usize) -> Option<u32> {
-        (self.dict.is_some() && self.kinds[slot] == Kind::String as u8)
-            .then(|| self.data[slot] as u32)
+        (self.dict.is_some() && self.kind_byte(slot) == Kind::String as u8)
+            .then(|| self.payload(slot) as u32)
     }
 
     pub fn dictionary(&self) -> Option<&[Box<str>]> {
@@ -209,12 +268,13 @@ impl Column {
 
     #[inline]
     pub fn value_at(&self, slot: usize) -> ValueRef<'_> {
-        let d = self.data[slot];
-        match Kind::from_u8(self.kinds[slot]) {
+        let k = self.kind_byte(slot);
+        let d = self.payload(slot);
+        match Kind::from_u8(k) {
             Kind::Null => ValueRef::Null,
             Kind::False => ValueRef::Bool(false),
             Kind::True => ValueRef::Bool(true),
-            Kind::Int => ValueRef::Number(Num::Int(d as i64)),
+            Kind::Int => ValueRef::Number(Num::Int(unzigzag(d))),
             Kind::UInt => ValueRef::Number(Num::UInt(d)),
             Kind::Float => ValueRef::Number(Num::Float(f64::from_bits(d))),
             Kind::String => match &self.dict {
@@ -223,26 +283,98 @@ impl Column {
             },
             Kind::Object => ValueRef::Object,
             Kind::Array => ValueRef::Array(arena_str(&self.arena, d)),
+            Kind::Time => ValueRef::Time(Timestamp {
+                ticks: d,
+                digits: k - Kind::Time as u8,
+            }),
         }
     }
 
     /// Every (row, value) in row order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, ValueRef<'_>)> + '_ {
-        (0..self.kinds.len()).map(move |i| (self.row_at(i), self.value_at(i)))
+        self.present
+            .iter()
+            .enumerate()
+            .map(move |(slot, row)| (row, self.value_at(slot)))
+    }
+
+    /// Every (row, slot) in row order.
+    pub fn slots(&self) -> impl Iterator<Item = (u32, usize)> + '_ {
+        self.present
+            .iter()
+            .enumerate()
+            .map(|(slot, row)| (row, slot))
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.rows.capacity() * 4
-            + self.kinds.capacity()
-            + self.data.capacity() * 8
+        let kinds = match &self.kinds {
+            Kinds::Uniform(_) => 0,
+            Kinds::Each(v) => v.capacity(),
+        };
+        let data = match &self.data {
+            Payloads::Zero => 0,
+            Payloads::U32(v) => v.capacity() * 4,
+            Payloads::U64(v) => v.capacity() * 8,
+        };
+        kinds
+            + data
             + self.arena.capacity()
             + self
                 .dict
                 .as_ref()
                 .map_or(0, |d| d.iter().map(|s| s.len() + 16).sum())
             + self.present.serialized_size()
+            + self.ranks.as_ref().map_or(0, RankIndex::heap_bytes)
             + self.index.as_ref().map_or(0, ValueIndex::heap_bytes)
     }
+}
+
+/// Presence as a plain bitset with the count of set bits before each word: a row's slot is
+/// one load and one popcount. 12 bytes per 64 rows.
+pub(crate) struct RankIndex {
+    words: Vec<u64>,
+    before: Vec<u32>,
+}
+
+impl RankIndex {
+    fn new(rows: &[u32], total_rows: u32) -> RankIndex {
+        let mut words = vec![0u64; (total_rows as usize).div_ceil(64)];
+        for &r in rows {
+            words[r as usize >> 6] |= 1 << (r & 63);
+        }
+        let mut before = Vec::with_capacity(words.len());
+        let mut acc = 0u32;
+        for w in &words {
+            before.push(acc);
+            acc += w.count_ones();
+        }
+        RankIndex { words, before }
+    }
+
+    #[inline]
+    fn slot(&self, row: u32) -> Option<usize> {
+        let w = row as usize >> 6;
+        let word = *self.words.get(w)?;
+        let bit = 1u64 << (row & 63);
+        if word & bit == 0 {
+            return None;
+        }
+        Some(self.before[w] as usize + (word & (bit - 1)).count_ones() as usize)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.words.capacity() * 8 + self.before.capacity() * 4
+    }
+}
+
+#[inline]
+fn zigzag(n: i64) -> u64 {
+    ((n << 1) ^ (n >> 63)) as u64
+}
+
+#[inline]
+fn unzigzag(d: u64) -> i64 {
+    ((d >> 1) as i64) ^ -((d & 1) as i64)
 }
 
 fn arena_str(arena: &[u8], offset: u64) -> &str {
@@ -284,7 +416,7 @@ pub struct ColumnBuilder {
     kinds: Vec<u8>,
     data: Vec<u64>,
     arena: Vec<u8>,
-    dict: Option<HashMap<Box<str>, u32>>,
+    dict: Option<FastMap<Box<str>, u32>>,
     dict_values: Vec<Box<str>>,
     dict_abandoned: bool,
     strings: usize,
@@ -296,34 +428,35 @@ impl ColumnBuilder {
     }
 
     #[inline]
-    fn push_raw(&mut self, row: u32, kind: Kind, data: u64) {
+    fn push_raw(&mut self, row: u32, kind: u8, data: u64) {
         self.rows.push(row);
-        self.kinds.push(kind as u8);
+        self.kinds.push(kind);
         self.data.push(data);
     }
 
     pub fn push_null(&mut self, row: u32) {
-        self.push_raw(row, Kind::Null, 0);
+        self.push_raw(row, Kind::Null as u8, 0);
     }
 
     pub fn push_bool(&mut self, row: u32, b: bool) {
-        self.push_raw(row, if b { Kind::True } else { Kind::False }, 0);
+        let k = if b { Kind::True } else { Kind::False };
+        self.push_raw(row, k as u8, 0);
     }
 
     pub fn push_int(&mut self, row: u32, n: i64) {
-        self.push_raw(row, Kind::Int, n as u64);
+        self.push_raw(row, Kind::Int as u8, zigzag(n));
     }
 
     pub fn push_uint(&mut self, row: u32, n: u64) {
-        self.push_raw(row, Kind::UInt, n);
+        self.push_raw(row, Kind::UInt as u8, n);
     }
 
     pub fn push_float(&mut self, row: u32, n: f64) {
-        self.push_raw(row, Kind::Float, n.to_bits());
+        self.push_raw(row, Kind::Float as u8, n.to_bits());
     }
 
     pub fn push_object(&mut self, row: u32) {
-        self.push_raw(row, Kind::Object, 0);
+        self.push_raw(row, Kind::Object as u8, 0);
     }
 
     /// `json` is the array's compact JSON text.
@@ -331,13 +464,17 @@ impl ColumnBuilder {
         let off = self.arena.len() as u64;
         write_varint(&mut self.arena, json.len());
         self.arena.extend_from_slice(json.as_bytes());
-        self.push_raw(row, Kind::Array, off);
+        self.push_raw(row, Kind::Array as u8, off);
     }
 
     pub fn push_str(&mut self, row: u32, s: &str) {
+        if let Some(t) = Timestamp::parse(s) {
+            self.push_raw(row, Kind::Time as u8 + t.digits, t.ticks);
+            return;
+        }
         self.strings += 1;
         if !self.dict_abandoned {
-            let dict = self.dict.get_or_insert_with(HashMap::new);
+            let dict = self.dict.get_or_insert_with(FastMap::default);
             let next = self.dict_values.len() as u32;
             let code = match dict.get(s) {
                 Some(&c) => c,
@@ -351,14 +488,14 @@ impl ColumnBuilder {
             if distinct > DICT_MIN_DISTINCT && distinct * DICT_MIN_REPEAT > self.strings {
                 self.abandon_dictionary();
             } else {
-                self.push_raw(row, Kind::String, code as u64);
+                self.push_raw(row, Kind::String as u8, code as u64);
                 return;
             }
         }
         let off = self.arena.len() as u64;
         write_varint(&mut self.arena, s.len());
         self.arena.extend_from_slice(s.as_bytes());
-        self.push_raw(row, Kind::String, off);
+        self.push_raw(row, Kind::String as u8, off);
     }
 
     /// Rewrites the dictionary codes pushed so far as arena text.
@@ -394,7 +531,7 @@ impl ColumnBuilder {
 const GLOBAL_DICT_MAX: usize = 1 << 16;
 
 /// A dictionary under construction: codes by value, values by code.
-type Dictionary = (HashMap<Box<str>, u32>, Vec<Box<str>>);
+type Dictionary = (FastMap<Box<str>, u32>, Vec<Box<str>>);
 
 /// Concatenates chunk builders (in chunk order, each with the row id of its first row) into
 /// one column over `total_rows` rows.
@@ -405,10 +542,10 @@ pub fn merge_column(
 ) -> Column {
     let n: usize = parts.iter().map(|(_, p)| p.len()).sum();
     let dense = n == total_rows as usize;
-    let mut rows = Vec::with_capacity(if dense { 0 } else { n });
-    let mut kinds = Vec::with_capacity(n);
-    let mut data = Vec::with_capacity(n);
+    let mut kinds: Vec<u8> = Vec::with_capacity(n);
+    let mut data: Vec<u64> = Vec::with_capacity(n);
     let mut arena = Vec::with_capacity(parts.iter().map(|(_, p)| p.arena.len()).sum());
+    let mut present_rows: Vec<u32> = Vec::with_capacity(if dense { 0 } else { n });
 
     // A dictionary survives only if every chunk kept one and the union stays small.
     let mut dict: Option<Dictionary> = parts
@@ -438,10 +575,11 @@ pub fn merge_column(
     let mut kind_counts = [0u32; KINDS];
     for (pi, (base, p)) in parts.into_iter().enumerate() {
         if !dense {
-            rows.extend(p.rows.iter().map(|r| r + base));
+            present_rows.extend(p.rows.iter().map(|r| r + base));
         }
         let arena_base = arena.len() as u64;
         arena.extend_from_slice(&p.arena);
+        kinds.extend_from_slice(&p.kinds);
         for (&k, &d) in p.kinds.iter().zip(&p.data) {
             kind_counts[k as usize] += 1;
             let d = if k == Kind::Array as u8 {
@@ -461,7 +599,6 @@ pub fn merge_column(
             } else {
                 d
             };
-            kinds.push(k);
             data.push(d);
         }
     }
@@ -470,23 +607,72 @@ pub fn merge_column(
         b.insert_range(0..total_rows);
         b
     } else {
-        RoaringBitmap::from_sorted_iter(rows.iter().copied())
-            .expect("chunk rows are increasing and chunks are in row order")
+        crate::index::bitmap_from_sorted(&present_rows)
     };
+    let ranks = (!dense).then(|| RankIndex::new(&present_rows, total_rows));
     arena.shrink_to_fit();
+    let kinds = match kinds.first() {
+        Some(&k0) if kinds.iter().all(|&k| k == k0) => Kinds::Uniform(k0),
+        None => Kinds::Uniform(Kind::Null as u8),
+        _ => Kinds::Each(kinds),
+    };
+    let max = data.iter().copied().max().unwrap_or(0);
+    let data = if max == 0 {
+        Payloads::Zero
+    } else if max <= u64::from(u32::MAX) {
+        Payloads::U32(data.into_iter().map(|d| d as u32).collect())
+    } else {
+        Payloads::U64(data)
+    };
     let dotted = segments.join(".");
     Column {
         segments,
         dotted,
-        rows,
+        present,
         dense,
+        ranks,
+        len: n,
         kinds,
         data,
         dict: dict.map(|(_, v)| v),
         arena,
-        present,
         kind_counts,
         index: None,
+    }
+}
+
+/// A hash map with a fast, non-cryptographic hasher: dictionary keys are data, not attacker
+/// controlled in a way that matters here (a collision flood would only slow one load).
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// The Fx hash (as used by rustc): a multiply and rotate per word.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.hash = (self.hash.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.hash = (self.hash.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, b: u8) {
+        self.write(&[b]);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
     }
 }
 
@@ -538,6 +724,7 @@ mod tests {
         assert_eq!(c.get(999), Some(ValueRef::String("id-999")));
         assert_eq!(c.get(1000), Some(ValueRef::String("short")));
         assert!(c.dense);
+        assert!(matches!(c.data, Payloads::U32(_)));
     }
 
     #[test]

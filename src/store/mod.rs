@@ -16,6 +16,7 @@
 //! keeps addressable (a range of the mapped input) rather than copying.
 
 mod column;
+mod timestamp;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use roaring::RoaringBitmap;
 
 pub use column::{merge_column, Column, ColumnBuilder, Kind, Num, ValueRef, KINDS};
+pub use timestamp::{TimeText, Timestamp};
 
 use crate::error::LoadError;
 use crate::source::SourceFile;
@@ -47,6 +49,8 @@ pub struct Store {
     pub(crate) columns: Vec<Column>,
     /// Lower-cased path segments → every column spelled that way.
     pub(crate) by_lower: HashMap<Vec<String>, Vec<ColumnId>>,
+    /// Per collection (devices, modules): all its rows, and those that are not irregular.
+    collections: [(RoaringBitmap, RoaringBitmap); 2],
 }
 
 impl Store {
@@ -62,6 +66,13 @@ impl Store {
             let key = c.segments().iter().map(|s| s.to_lowercase()).collect();
             by_lower.entry(key).or_default().push(i as ColumnId);
         }
+        let mut devices = RoaringBitmap::new();
+        devices.insert_range(0..rows.len() as u32);
+        devices -= &modules;
+        let collections = [
+            (devices.clone(), devices - &irregular),
+            (modules.clone(), &modules - &irregular),
+        ];
         Store {
             files,
             rows,
@@ -69,6 +80,7 @@ impl Store {
             irregular,
             columns,
             by_lower,
+            collections,
         }
     }
 
@@ -91,6 +103,15 @@ impl Store {
     /// Rows that are module twins (they have `moduleId`).
     pub fn modules(&self) -> &RoaringBitmap {
         &self.modules
+    }
+
+    /// A collection's rows, and those of them that are regular (no keys colliding by case).
+    pub fn collection_rows(&self, c: crate::sql::Collection) -> (&RoaringBitmap, &RoaringBitmap) {
+        let (all, regular) = match c {
+            crate::sql::Collection::Devices => &self.collections[0],
+            crate::sql::Collection::Modules => &self.collections[1],
+        };
+        (all, regular)
     }
 
     /// Rows whose record has keys that differ only by case within one object.
@@ -155,6 +176,14 @@ impl Store {
                 reason: format!("record changed since it was loaded: {reason}"),
             }
         })
+    }
+
+    /// The value at an exact (document-spelled) path of a row's twin, built from that subtree
+    /// only; `None` when the path is not there (or the input changed since the load).
+    pub fn subtree<S: AsRef<str>>(&self, row: u32, path: &[S]) -> Option<serde_json::Value> {
+        crate::ingest::subtree_from_bytes(self.raw(row), path)
+            .ok()
+            .flatten()
     }
 
     /// Bytes held by columns and indexes (excluding the inputs' mapped pages).

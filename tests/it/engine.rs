@@ -38,3 +38,33 @@ fn golden_cases_hold_with_one_record_per_chunk() {
     let (_, failures) = golden::run_all(&engine_with(1));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn pages_cover_every_result_once_and_tokens_are_bound_to_their_query() {
+    let fixture = golden::fixture_path("export");
+    let fleet = Fleet::load(&[fixture.to_str().unwrap()]).unwrap();
+    let sql = "SELECT deviceId, moduleId FROM devices.modules";
+    let all: Vec<Value> = fleet.query(sql).unwrap().collect();
+    assert!(all.len() >= 2, "fixture needs several modules");
+    let mut paged = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = fleet.query_page(sql, 1, token.as_deref()).unwrap();
+        assert!(page.items.len() <= 1);
+        paged.extend(page.items);
+        match page.continuation {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    assert_eq!(paged, all);
+    let first = fleet.query_page(sql, 1, None).unwrap();
+    let err = fleet
+        .query_page("SELECT * FROM devices", 1, first.continuation.as_deref())
+        .unwrap_err();
+    assert_eq!(
+        err.message,
+        "the continuation token does not belong to this query"
+    );
+    assert!(fleet.query_page(sql, 1, Some("garbage")).is_err());
+}

@@ -27,6 +27,10 @@ const QUIRKY_KEYS: &[&str] = &[
     "東京",
     "k\"q",
     "back\\slash",
+    "😀",
+    "k",
+    // KELVIN SIGN: lower-cases to `k`, so it collides with `k` (and `K`) by case.
+    "\u{212a}",
 ];
 const STRINGS: &[&str] = &[
     "x",
@@ -40,9 +44,31 @@ const STRINGS: &[&str] = &[
     "back\\slash",
     "ctl\u{1}",
     "東京",
+    "a/b",
+    "😀",
+    "del\u{7f}",
 ];
 /// As JSON text, so `5` and `5.0` stay distinct numbers.
-const NUMBERS: &[&str] = &["-1", "0", "1", "5", "5.0", "2.5", "100", "-2.5", "1e3"];
+const NUMBERS: &[&str] = &[
+    "-1",
+    "0",
+    "1",
+    "5",
+    "5.0",
+    "2.5",
+    "100",
+    "-2.5",
+    "1e3",
+    // Edges: negative zero, inexact decimals, beyond 2^53, u64 and i64 extremes, huge floats.
+    "-0.0",
+    "0.1",
+    "1e-7",
+    "9007199254740993",
+    "18446744073709551615",
+    "-9223372036854775808",
+    "1.5e300",
+    "1e20",
+];
 const DEVICE_IDS: &[&str] = &["d1", "d2", "D1", "dev-1", "test-1", "tmp-x", "edge-1"];
 const MODULE_IDS: &[&str] = &["m1", "M1", "$edgeAgent", "scanner"];
 const TIMESTAMPS: &[&str] = &[
@@ -310,6 +336,48 @@ fn build_record(
     Value::Object(r)
 }
 
+/// A top-level member the vocabulary does not otherwise produce: unknown members, case variants
+/// of system names (`Tags`, `DeviceId`: the row becomes irregular), export names in twin shape
+/// (kept as they are), `importMode` (dropped) and `authentication` in either shape.
+fn arb_extra() -> impl Strategy<Value = (&'static str, Value)> {
+    let authentication = (
+        prop::option::of(prop::sample::select(&["sas", "selfSigned", "none"][..])),
+        prop::option::of(prop_oneof![Just(Value::Null), arb_tree()]),
+    )
+        .prop_map(|(kind, thumbprint)| {
+            let mut m = Map::new();
+            if let Some(t) = thumbprint {
+                m.insert("x509Thumbprint".into(), t);
+            }
+            if let Some(k) = kind {
+                m.insert("type".into(), k.into());
+            }
+            Value::Object(m)
+        });
+    prop_oneof![
+        3 => (
+            prop::sample::select(
+                &[
+                    "Tags",
+                    "managedBy",
+                    "generationId",
+                    "eTag",
+                    "twinETag",
+                    "importMode",
+                    "id",
+                    "DeviceId",
+                    "ModuleId",
+                ][..]
+            ),
+            arb_value(),
+        ),
+        1 => (
+            Just("authentication"),
+            prop_oneof![1 => Just(Value::Null), 3 => authentication],
+        ),
+    ]
+}
+
 /// One record, in export shape (`id`, `authentication`) or twin shape (`deviceId`), device or
 /// module (`moduleId`).
 pub fn arb_record() -> impl Strategy<Value = Value> {
@@ -317,13 +385,7 @@ pub fn arb_record() -> impl Strategy<Value = Value> {
         arb_head(),
         prop::option::weighted(0.85, arb_tree()),
         prop::option::weighted(0.85, arb_properties()),
-        prop::option::weighted(
-            0.1,
-            (
-                prop::sample::select(&["Tags", "managedBy", "generationId"][..]),
-                arb_value(),
-            ),
-        ),
+        prop::option::weighted(0.15, arb_extra()),
     )
         .prop_map(|(head, tags, properties, extra)| build_record(head, tags, properties, extra))
 }
@@ -361,6 +423,22 @@ const PATHS: &[&str] = &[
     "connectionState",
     "lastActivityTime",
     "version",
+    // Whole objects and arrays, array steps into objects, qualified names, export-only
+    // members and `$metadata`.
+    "tags",
+    "tags.location",
+    "tags.roles[1]",
+    "tags.roles[0].a",
+    "tags.a[0]",
+    "parentScopes[0]",
+    "devices.tags.b",
+    "devices.modules.moduleId",
+    "authenticationType",
+    "x509Thumbprint.primaryThumbprint",
+    "properties.desired.$metadata.a.$lastUpdated",
+    "properties.desired.$version",
+    "tags.k",
+    "tags.K",
 ];
 /// Paths usable as `GROUP BY` keys (plain dotted names).
 const GROUP_PATHS: &[&str] = &[
@@ -374,8 +452,24 @@ const GROUP_PATHS: &[&str] = &[
     "moduleId",
     "capabilities.iotEdge",
     "connectionState",
+    "tags.location",
+    "authenticationType",
 ];
-const NUMBER_LITERALS: &[&str] = &["-1", "0", "1", "5", "5.0", "2.5", "100", "0x10"];
+const NUMBER_LITERALS: &[&str] = &[
+    "-1",
+    "0",
+    "1",
+    "5",
+    "5.0",
+    "2.5",
+    "100",
+    "0x10",
+    "-0",
+    "0.1",
+    "1e300",
+    "9007199254740993",
+    "18446744073709551615",
+];
 
 /// A string literal in single or double quotes with SPEC §2.2 escapes.
 fn sql_string(s: &str, double: bool) -> String {
@@ -398,19 +492,30 @@ fn sql_string(s: &str, double: bool) -> String {
     out
 }
 
-fn arb_path() -> impl Strategy<Value = String> {
+pub fn arb_path() -> impl Strategy<Value = String> {
     prop::sample::select(PATHS).prop_map(String::from)
 }
 
-fn arb_string_literal() -> impl Strategy<Value = String> {
+pub fn arb_string_literal() -> impl Strategy<Value = String> {
     (prop::sample::select(STRINGS), any::<bool>()).prop_map(|(s, double)| sql_string(s, double))
 }
 
-fn arb_literal() -> impl Strategy<Value = String> {
+/// A scalar literal.
+fn arb_scalar_literal() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => arb_string_literal(),
         4 => prop::sample::select(NUMBER_LITERALS).prop_map(String::from),
         1 => prop::sample::select(&["true", "false", "null"][..]).prop_map(String::from),
+    ]
+}
+
+/// Any literal: mostly scalars, sometimes `undefined` or an array.
+pub fn arb_literal() -> impl Strategy<Value = String> {
+    prop_oneof![
+        16 => arb_scalar_literal(),
+        1 => Just("undefined".to_string()),
+        1 => prop::collection::vec(arb_scalar_literal(), 0..3)
+            .prop_map(|items| format!("[{}]", items.join(", "))),
     ]
 }
 
@@ -423,10 +528,100 @@ fn arb_operand() -> impl Strategy<Value = String> {
         1 => arb_path().prop_map(|p| format!("-{p}")),
         1 => (prop::sample::select(&["LOWER", "lower", "LENGTH", "UPPER"][..]), arb_path())
             .prop_map(|(f, p)| format!("{f}({p})")),
+        1 => arb_function_call(),
     ]
 }
 
+/// The other scalar functions of SPEC §2.3, over a path and constants.
+fn arb_function_call() -> impl Strategy<Value = String> {
+    let unary = (
+        prop::sample::select(
+            &[
+                "ABS",
+                "CEILING",
+                "FLOOR",
+                "SIGN",
+                "SQRT",
+                "SQUARE",
+                "EXP",
+                "AS_NUMBER",
+                "as_number",
+            ][..],
+        ),
+        arb_path(),
+    )
+        .prop_map(|(f, p)| format!("{f}({p})"));
+    let power = (arb_path(), prop::sample::select(NUMBER_LITERALS))
+        .prop_map(|(p, n)| format!("POWER({p}, {n})"));
+    let substring = (
+        arb_path(),
+        prop::sample::select(&["0", "1", "-1", "2.5", "100"][..]),
+        prop::option::of(prop::sample::select(&["0", "2", "-1", "1.5"][..])),
+    )
+        .prop_map(|(p, start, len)| match len {
+            Some(len) => format!("SUBSTRING({p}, {start}, {len})"),
+            None => format!("SUBSTRING({p}, {start})"),
+        });
+    let concat = (arb_path(), arb_string_literal(), arb_path())
+        .prop_map(|(p, s, q)| format!("CONCAT({p}, {s}, {q})"));
+    let index_of =
+        (arb_path(), arb_string_literal()).prop_map(|(p, s)| format!("INDEX_OF({p}, {s})"));
+    prop_oneof![3 => unary, 1 => power, 2 => substring, 1 => concat, 1 => index_of]
+}
+
+/// Paths with constants of the type their values usually have, so that comparisons are often
+/// defined and often true (untyped pairs are mostly undefined, and a property that only ever
+/// sees empty results proves little).
+const TYPED: &[(&str, &[&str])] = &[
+    ("status", &["'enabled'", "'disabled'", "'e'"]),
+    ("connectionState", &["'Connected'", "\"Disconnected\""]),
+    (
+        "authenticationType",
+        &["'sas'", "'selfSigned'", "'none'", "'n'"],
+    ),
+    ("deviceId", &["'d1'", "'D1'", "'dev-1'", "'e'", "'t'"]),
+    ("id", &["'d2'", "'edge-1'", "'s'"]),
+    ("moduleId", &["'m1'", "'$edgeAgent'", "'M1'", "'n'"]),
+    ("version", &["0", "100", "500", "999.5"]),
+    ("properties.desired.$version", &["5", "25", "0"]),
+    ("properties.reported.$version", &["10", "49.5"]),
+    (
+        "lastActivityTime",
+        &["'2024-01-01'", "'2025'", "'0001-01-01T00:00:00Z'"],
+    ),
+    ("capabilities.iotEdge", &["true", "false"]),
+    ("tags.a", &["'x'", "5", "'y'", "0", "2.5"]),
+    ("tags.A", &["'X'", "1", "-1"]),
+    ("tags.b", &["'x'", "5.0", "''", "true"]),
+    ("TAGS.region", &["'Zürich'", "'東京'", "100"]),
+    ("properties.reported.a", &["'x'", "1", "false"]),
+    ("properties.desired.a", &["'y'", "0"]),
+];
+
+fn arb_typed() -> impl Strategy<Value = (&'static str, Vec<&'static str>)> {
+    prop::sample::select(TYPED).prop_flat_map(|(path, constants)| {
+        (
+            Just(path),
+            prop::collection::vec(prop::sample::select(constants), 1..4),
+        )
+    })
+}
+
 fn arb_predicate() -> impl Strategy<Value = String> {
+    let typed_comparison = (
+        arb_typed(),
+        prop::sample::select(&["=", "=", "!=", "<", "<=", ">", ">="][..]),
+        any::<bool>(),
+    )
+        .prop_map(|((p, c), op, flip)| {
+            if flip {
+                format!("{} {op} {p}", c[0])
+            } else {
+                format!("{p} {op} {}", c[0])
+            }
+        });
+    let typed_membership = (arb_typed(), prop::sample::select(&["IN", "NIN", "in"][..]))
+        .prop_map(|((p, c), op)| format!("{p} {op} [{}]", c.join(", ")));
     let comparison = (
         arb_operand(),
         prop::sample::select(&["=", "!=", "<>", "<", "<=", ">", ">="][..]),
@@ -447,13 +642,26 @@ fn arb_predicate() -> impl Strategy<Value = String> {
                 "IS_STRING",
                 "IS_NUMBER",
                 "IS_NULL",
+                "IS_ARRAY",
+                "IS_OBJECT",
+                "IS_BOOL",
+                "IS_PRIMITIVE",
             ][..],
         ),
         arb_path(),
     )
         .prop_map(|(f, p)| format!("{f}({p})"));
     let string_fn = (
-        prop::sample::select(&["STARTSWITH", "ENDSWITH", "CONTAINS", "startswith"][..]),
+        prop::sample::select(
+            &[
+                "STARTSWITH",
+                "ENDSWITH",
+                "CONTAINS",
+                "startswith",
+                "STARTS_WITH",
+                "ENDS_WITH",
+            ][..],
+        ),
         arb_operand(),
         arb_string_literal(),
     )
@@ -461,7 +669,9 @@ fn arb_predicate() -> impl Strategy<Value = String> {
     let array_contains =
         (arb_path(), arb_literal()).prop_map(|(p, v)| format!("ARRAY_CONTAINS({p}, {v})"));
     prop_oneof![
-        5 => comparison,
+        5 => typed_comparison,
+        2 => typed_membership,
+        3 => comparison,
         2 => membership,
         2 => unary,
         2 => string_fn,
@@ -470,7 +680,7 @@ fn arb_predicate() -> impl Strategy<Value = String> {
 }
 
 /// A condition with nested `AND`/`OR`/`NOT`, parenthesised or left to precedence.
-fn arb_condition() -> impl Strategy<Value = String> {
+pub fn arb_condition() -> impl Strategy<Value = String> {
     arb_predicate().prop_recursive(4, 12, 2, |inner| {
         prop_oneof![
             (
@@ -505,12 +715,33 @@ fn output_key(path: &str) -> String {
     last.to_lowercase()
 }
 
-fn arb_aggregate() -> impl Strategy<Value = String> {
+fn arb_simple_aggregate() -> impl Strategy<Value = String> {
     prop_oneof![
         2 => prop::sample::select(&["COUNT()", "count()"][..]).prop_map(String::from),
         3 => (prop::sample::select(&["COUNT", "SUM", "AVG", "MIN", "MAX", "sum"][..]), arb_path())
             .prop_map(|(f, p)| format!("{f}({p})")),
     ]
+}
+
+/// An aggregate, or arithmetic over two (`SUM(x) / COUNT()`).
+fn arb_aggregate() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => arb_simple_aggregate(),
+        1 => (
+            arb_simple_aggregate(),
+            prop::sample::select(&["+", "-", "*", "/", "%"][..]),
+            arb_simple_aggregate(),
+        )
+            .prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+    ]
+}
+
+/// Whether an expression holds an aggregate.
+fn is_aggregate(term: &str) -> bool {
+    let upper = term.to_uppercase();
+    ["COUNT(", "SUM(", "AVG(", "MIN(", "MAX("]
+        .iter()
+        .any(|f| upper.contains(f))
 }
 
 #[derive(Debug, Clone)]
@@ -563,19 +794,34 @@ fn arb_select() -> impl Strategy<Value = Select> {
         prop::collection::vec(any::<bool>(), 2),
         prop::collection::vec(any::<bool>(), 2),
         prop::collection::vec((arb_aggregate(), any::<bool>()), 0..3),
+        prop::option::weighted(
+            0.25,
+            (
+                prop::sample::select(&["LOWER", "UPPER", "LENGTH", "-"][..]),
+                any::<bool>(),
+            ),
+        ),
     )
         .prop_filter("group keys distinct ignoring case", |(keys, ..)| {
             keys.len() < 2 || keys[0].to_lowercase() != keys[1].to_lowercase()
         })
-        .prop_map(|(keys, selected, aliased, aggregates)| {
+        .prop_map(|(keys, selected, aliased, aggregates, key_expr)| {
             let keys: Vec<String> = keys.into_iter().map(String::from).collect();
-            let selected_keys = keys
+            let mut selected_keys: Vec<(String, bool)> = keys
                 .iter()
                 .zip(&selected)
                 .zip(&aliased)
                 .filter(|((_, s), _)| **s)
                 .map(|((k, _), a)| (k.clone(), *a))
                 .collect();
+            // An expression over a key is allowed in a grouped select list.
+            if let Some((f, alias)) = key_expr {
+                let e = match f {
+                    "-" => format!("-{}", keys[0]),
+                    f => format!("{f}({})", keys[0]),
+                };
+                selected_keys.push((e, alias));
+            }
             Select::Grouped {
                 keys,
                 selected_keys,
@@ -602,11 +848,11 @@ pub fn arb_query_sql() -> impl Strategy<Value = String> {
     (
         arb_select(),
         prop::option::weighted(0.3, prop::sample::select(&[1u64, 2, 5, 100][..])),
-        prop::sample::select(&["devices", "devices.modules"][..]),
+        prop::sample::select(&["devices", "devices", "devices", "devices.modules"][..]),
         prop::option::weighted(0.7, arb_condition()),
         prop::collection::vec(
             (
-                prop_oneof![3 => arb_path(), 1 => arb_aggregate()],
+                prop_oneof![3 => arb_path(), 1 => arb_aggregate(), 1 => arb_operand()],
                 prop::sample::select(&["", " ASC", " DESC", " desc"][..]),
             ),
             0..3,
@@ -639,7 +885,7 @@ pub fn arb_query_sql() -> impl Strategy<Value = String> {
                         .iter()
                         .enumerate()
                         .map(|(i, (term, dir))| {
-                            let term = if term.contains('(') {
+                            let term = if is_aggregate(term) {
                                 term.clone()
                             } else if i == 0 && text.contains(" AS c0") {
                                 "c0".into()
@@ -681,7 +927,7 @@ pub fn arb_query_sql() -> impl Strategy<Value = String> {
 fn plain_order(order: &[(String, &str)]) -> Vec<String> {
     order
         .iter()
-        .filter(|(term, _)| !term.contains('('))
+        .filter(|(term, _)| !is_aggregate(term))
         .map(|(term, dir)| format!("{term}{dir}"))
         .collect()
 }

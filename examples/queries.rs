@@ -1,0 +1,29 @@
+//! Loads a fleet once and times queries (median of 5 runs):
+//! `cargo run --release --example queries -- FILE "SQL" ["SQL"...]`
+
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let fleet = twindex::Fleet::load(&args[1..2]).unwrap();
+    for sql in &args[2..] {
+        let mut times = Vec::new();
+        let mut n = 0;
+        for _ in 0..5 {
+            let t = Instant::now();
+            n = match fleet.query(sql) {
+                Ok(rows) => rows.count(),
+                Err(e) => {
+                    eprintln!("{}", e.render(sql));
+                    break;
+                }
+            };
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        println!("{:>10.3} ms {:>8} rows  {sql}", times[times.len() / 2], n);
+    }
+}
