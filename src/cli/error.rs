@@ -13,6 +13,9 @@ pub enum Failure {
     Query { sql: String, error: QueryError },
     /// An input could not be loaded. Exit 1.
     Load(LoadError),
+    /// `twindex validate` found skipped records or content-rule violations (already listed on
+    /// standard output). Exit 1.
+    Invalid { summary: String },
     /// Reading or writing something other than an input failed. Exit 1, except that a closed
     /// standard output (`| head`) is how pipelines say "enough" and exits 0 without a word.
     Io { context: String, error: io::Error },
@@ -50,6 +53,7 @@ impl Failure {
             }
             Failure::Query { sql, error } => (2, error.render(sql)),
             Failure::Load(e) => (1, format!("error: {e}")),
+            Failure::Invalid { summary } => (1, format!("invalid: {summary}")),
             Failure::Io { context, error } => (1, format!("error: {context}: {error}")),
         };
         let _ = writeln!(io::stderr().lock(), "{message}");

@@ -102,6 +102,16 @@ pub fn load_paths(sources: &[String], strict: bool) -> Result<Fleet, LoadError> 
     })
 }
 
+/// Loads for `validate`: lenient (every finding counted), keeping `keep` findings with their
+/// location.
+pub fn load_with_findings(sources: &[String], keep: usize) -> Result<Fleet, LoadError> {
+    let opts = LoadOptions {
+        keep_findings: keep,
+        ..LoadOptions::default()
+    };
+    Fleet::load_with(sources, &opts)
+}
+
 /// The bytes a load will parse, when the sizes on disk say so (not for standard input or
 /// compressed files, whose parsed size is only known once they are read).
 fn known_total(sources: &[String]) -> Option<u64> {

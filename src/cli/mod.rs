@@ -21,6 +21,7 @@ mod input;
 mod output;
 mod query;
 mod stats;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -42,6 +43,7 @@ pub use error::Failure;
         twindex query \"SELECT COUNT() AS n FROM devices WHERE status = 'enabled'\" devices.txt\n  \
         twindex explain \"SELECT deviceId FROM devices WHERE tags.location.region = 'US'\" twins.json\n  \
         twindex stats devices.txt.gz\n  \
+        twindex validate devices.txt\n  \
         twindex index devices.txt -o fleet.twx && twindex stats fleet.twx\n  \
         twindex gen --devices 100000 -o fleet.jsonl\n  \
         twindex demo --devices 200000"
@@ -63,6 +65,7 @@ enum Command {
     Stats(stats::StatsArgs),
     Gen(gen::GenArgs),
     Demo(demo::DemoArgs),
+    Validate(validate::ValidateArgs),
     Index(index::IndexArgs),
 }
 
@@ -98,6 +101,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Stats(args) => stats::run(args),
         Command::Gen(args) => gen::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Validate(args) => validate::run(args),
         Command::Index(args) => index::run(args),
     }
 }

@@ -160,8 +160,10 @@ pub fn total_cmp(a: &Val<'_>, b: &Val<'_>) -> Ordering {
     }
     match (a, b) {
         (Val::Str(x), Val::Str(y)) => x.as_bytes().cmp(y.as_bytes()),
+        // Numerically, as `=` does: `-0.0` ties with `0` (`f64::total_cmp` would put it first).
+        // Values are never NaN (JSON has none, computed numbers are finite).
         _ => match (a.as_f64(), b.as_f64()) {
-            (Some(x), Some(y)) => x.total_cmp(&y),
+            (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
             _ => Ordering::Equal,
         },
     }

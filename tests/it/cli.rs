@@ -555,3 +555,63 @@ fn a_closed_stdout_exits_0() {
     assert!(out.status.success(), "{:?}: {}", out.status, stderr(&out));
     assert_eq!(stderr(&out), "");
 }
+
+#[test]
+fn validate_lists_every_finding_and_exits_1_on_invalid_input() {
+    let dir = std::env::temp_dir().join(format!("twindex-validate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"id\":\"ok-1\",\"tags\":{\"a\":1}}\n{\"id\":\"bad id\",\"tags\":{\"bad key\":1,\"x\":[1,null]}}\nnot a record\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_twindex"))
+        .args(["validate", "--format", "json"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["records"], 2);
+    assert_eq!(v["skipped"], 1);
+    assert_eq!(v["invalid_records"], 1);
+    let found: Vec<(u64, String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["rule"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (2, "device-id".into(), "deviceId".into()),
+            (2, "key-name".into(), "tags.bad key".into()),
+            (2, "null-in-array".into(), "tags.x[1]".into()),
+            (3, "skipped".into(), "".into()),
+        ]
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "invalid: 1 record skipped, 1 record breaking content rules"
+    );
+
+    let good = dir.join("good.jsonl");
+    std::fs::write(&good, "{\"id\":\"ok-1\",\"tags\":{\"a\":1}}\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_twindex"))
+        .arg("validate")
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .ends_with("valid: 1 record loaded, 0 skipped, 0 breaking content rules\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

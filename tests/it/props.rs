@@ -23,7 +23,7 @@ use proptest::test_runner::TestRunner;
 use roaring::RoaringBitmap;
 use serde_json::Value;
 use twindex::index::{IndexKey, RangeOp};
-use twindex::store::{Num, Store, ValueRef};
+use twindex::store::{Kind, Num, Store, ValueRef};
 use twindex::{reference, sql, Fleet, LoadOptions};
 
 use crate::strategies::{
@@ -51,33 +51,51 @@ struct Layout {
     /// Spell numbers, strings and white space in other ways JSON allows (seeded), instead of
     /// serde_json's way.
     spelling: Option<u64>,
+    /// JSON Lines: a comment line first (not data: skipped and counted) and white space
+    /// around every record.
+    decorated: bool,
+    /// Every input gzip-compressed.
+    gzip: bool,
+    /// Written to files and loaded by path (memory-mapped), not from memory.
+    via_files: bool,
 }
 
 const DEFAULT_CHUNK: usize = 4 << 20;
 
 fn arb_layout(chunks: &'static [usize]) -> impl Strategy<Value = Layout> {
-    (
+    let text = (
         prop::bool::weighted(0.3),
         any::<bool>(),
         prop::bool::weighted(0.2),
         prop::bool::weighted(0.2),
         prop::bool::weighted(0.2),
+        prop::option::weighted(0.5, any::<u64>()),
+        prop::bool::weighted(0.15),
+    );
+    let inputs = (
         prop_oneof![4 => Just(1usize), 1 => 2usize..4],
         prop::sample::select(chunks),
-        prop::option::weighted(0.5, any::<u64>()),
+        prop::bool::weighted(0.1),
+        prop::bool::weighted(0.1),
+    );
+    (text, inputs).prop_map(
+        |(
+            (array, pretty, crlf, bom, blank_lines, spelling, decorated),
+            (files, chunk_bytes, gzip, via_files),
+        )| Layout {
+            array,
+            pretty,
+            crlf,
+            bom,
+            blank_lines,
+            files,
+            chunk_bytes,
+            spelling,
+            decorated,
+            gzip,
+            via_files,
+        },
     )
-        .prop_map(
-            |(array, pretty, crlf, bom, blank_lines, files, chunk_bytes, spelling)| Layout {
-                array,
-                pretty,
-                crlf,
-                bom,
-                blank_lines,
-                files,
-                chunk_bytes,
-                spelling,
-            },
-        )
 }
 
 /// Writes JSON with the same values spelled differently: numbers with exponents, `.0` or as
@@ -135,12 +153,9 @@ impl Speller {
                     // Now and then a key twice, with a decoy value before or after the real
                     // one: JSON readers keep the last value (serde_json at the first key's
                     // position).
-                    // Not yet at the top level for `authentication` and `moduleId`: the store
-                    // reads every occurrence of those (`repeated_authentication_reads_only_the_
-                    // last`, `repeated_module_id_uses_the_last`, reported to ingest).
-                    let known_bug =
-                        self.depth == 0 && ["authentication", "moduleId"].contains(&&**k);
-                    let decoy = (self.duplicates && !known_bug && self.pick(30) == 0)
+                    // Never `seq`, which the law tests number rows by.
+                    let keep = self.depth == 0 && k == "seq";
+                    let decoy = (self.duplicates && !keep && self.pick(30) == 0)
                         .then(|| (DECOYS[self.pick(DECOYS.len())], self.pick(2) == 0));
                     if let Some((d, true)) = decoy {
                         self.member(k, &mut |_, out| out.push_str(d), &mut first, out);
@@ -199,8 +214,11 @@ impl Speller {
             options.push(format!("{plain}e0"));
             options.push(format!("{plain}.0"));
             options.push(format!("{plain}E+0"));
-            // `-0` is left out: the store reads it as the integer 0 where serde_json reads the
-            // float -0.0 (`negative_zero_integer_prints_as_the_reference_reads_it`).
+            if plain == "0" {
+                // serde_json reads `-0` as the float -0.0 (`negative_zero_integer_reads_as_
+                // the_reference_reads_it`).
+                options.push("-0".into());
+            }
         }
         let i = self.pick(options.len() + 2).min(options.len() - 1);
         out.push_str(&options[i]);
@@ -297,15 +315,32 @@ fn write_inputs(texts: &[String], layout: &Layout) -> Vec<(String, Vec<u8>)> {
                 out.push_str(nl);
                 out.push(']');
             } else {
+                if layout.decorated {
+                    out.push_str("# exported by a test");
+                    out.push_str(nl);
+                }
                 for (k, r) in part.iter().enumerate() {
                     if layout.blank_lines && k % 3 == 0 {
                         out.push_str(nl);
                     }
+                    if layout.decorated {
+                        out.push_str(" \t");
+                    }
                     out.push_str(r);
+                    if layout.decorated {
+                        out.push_str("\t ");
+                    }
                     out.push_str(nl);
                 }
             }
-            (format!("input-{i}"), out.into_bytes())
+            let mut bytes = out.into_bytes();
+            if layout.gzip {
+                use std::io::Write as _;
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                gz.write_all(&bytes).expect("gzip in memory");
+                bytes = gz.finish().expect("gzip in memory");
+            }
+            (format!("input-{i}"), bytes)
         })
         .collect()
 }
@@ -322,6 +357,27 @@ struct Loaded {
     repeated_keys: bool,
     /// The fleet is its first `k` records repeated (failures show only those).
     cycle: Option<usize>,
+    /// Where the inputs were written, when loaded from files (removed on drop).
+    _dir: Option<TempDir>,
+}
+
+/// A fresh directory under the system's temporary directory, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("twindex-props-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create a temporary directory");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 impl Loaded {
@@ -385,10 +441,31 @@ fn load(records: &[Value], layout: &Layout) -> Result<Loaded, TestCaseError> {
         chunk_bytes: layout.chunk_bytes,
         ..LoadOptions::default()
     };
-    let fleet = Fleet::from_bytes(write_inputs(&texts, layout), &opts)
-        .map_err(|e| fail_with(format!("load failed: {e}"), &texts, None))?;
+    let inputs = write_inputs(&texts, layout);
+    let mut dir = None;
+    let fleet = if layout.via_files {
+        let d = TempDir::new();
+        let paths: Vec<String> = inputs
+            .iter()
+            .map(|(name, bytes)| {
+                let path = d.0.join(name);
+                std::fs::write(&path, bytes).expect("write a temporary input");
+                path.to_string_lossy().into_owned()
+            })
+            .collect();
+        dir = Some(d);
+        Fleet::load_with(&paths, &opts)
+    } else {
+        Fleet::from_bytes(inputs, &opts)
+    }
+    .map_err(|e| fail_with(format!("load failed: {e}"), &texts, None))?;
     let report = fleet.report();
-    if fleet.store().len() as usize != records.len() || report.skipped != 0 {
+    let comments = if layout.decorated && !layout.array {
+        layout.files.max(1) as u64
+    } else {
+        0
+    };
+    if fleet.store().len() as usize != records.len() || report.skipped != comments {
         return Err(fail_with(
             format!(
                 "{} records gave {} rows, {} skipped: {:?}",
@@ -407,6 +484,7 @@ fn load(records: &[Value], layout: &Layout) -> Result<Loaded, TestCaseError> {
         fleet,
         repeated_keys: layout.spelling.is_some_and(repeats_keys),
         cycle: None,
+        _dir: dir,
     })
 }
 
@@ -445,6 +523,46 @@ fn agree(l: &Loaded, query: &str) -> Result<(), TestCaseError> {
                 "engine and reference differ\n  engine:    {}\n  reference: {}",
                 text(&got),
                 text(&want)
+            ),
+            Some(query),
+        ));
+    }
+    Ok(())
+}
+
+/// Reading a query page by page gives the reference's results, and tokens end on the last page.
+fn check_pages(l: &Loaded, query: &str, page_size: usize) -> Result<(), TestCaseError> {
+    let Ok(want) = reference_answer(&l.twins, query) else {
+        return Ok(());
+    };
+    let (mut got, mut token, mut pages) = (Vec::new(), None::<String>, 0);
+    loop {
+        let page = l
+            .fleet
+            .query_page(query, page_size, token.as_deref())
+            .map_err(|e| l.fail(format!("page {pages}: {}", e.render(query)), Some(query)))?;
+        pages += 1;
+        if page.items.len() > page_size
+            || (page.continuation.is_some() && page.items.len() < page_size)
+        {
+            return Err(l.fail(
+                format!("page {pages} holds {} of {page_size}", page.items.len()),
+                Some(query),
+            ));
+        }
+        got.extend(page.items);
+        match page.continuation {
+            Some(t) if pages <= want.len() + 1 => token = Some(t),
+            Some(_) => return Err(l.fail("pages never end", Some(query))),
+            None => break,
+        }
+    }
+    if got != want || text(&Ok(got.clone())) != text(&Ok(want.clone())) {
+        return Err(l.fail(
+            format!(
+                "{pages} pages of {page_size} differ from the reference\n  pages:     {}\n  reference: {}",
+                text(&Ok(got)),
+                text(&Ok(want))
             ),
             Some(query),
         ));
@@ -536,13 +654,26 @@ fn same_value(want: &Value, got: ValueRef<'_>) -> bool {
     }
 }
 
-/// Every path of a regular twin is in the column of its exact spelling with the same value.
+/// Every path of a regular twin is in the column of its exact spelling with the same value,
+/// and objects and arrays rebuilt from the record alone (`Store::subtree`) are the twin's.
 fn check_twin_paths(
     store: &Store,
     row: u32,
     path: &mut Vec<String>,
     v: &Value,
 ) -> Result<(), String> {
+    if matches!(v, Value::Object(_) | Value::Array(_)) {
+        let got = store.subtree(row, path);
+        let same = got.as_ref().is_some_and(|g| {
+            g == v && serde_json::to_string(g).ok() == serde_json::to_string(v).ok()
+        });
+        if !same {
+            return Err(format!(
+                "row {row}: subtree {} is {got:?}, the twin has {v}",
+                path.join(".")
+            ));
+        }
+    }
     if !path.is_empty() {
         let col = store
             .column_exact(path)
@@ -589,9 +720,13 @@ fn check_columns(l: &Loaded) -> Result<(), TestCaseError> {
                 "row {row} has keys that collide by case but is regular"
             )));
         }
-        if irregular && !collides(twin, true) && !l.repeated_keys {
+        // Irregular also are rows with a repeated key, and rows with a bare `-0` (read as the
+        // integer 0 on the store's tape, -0.0 by serde_json): they answer from their twin.
+        let explained =
+            collides(twin, true) || l.repeated_keys || l.texts[row as usize].contains("-0");
+        if irregular && !explained {
             return Err(err(format!(
-                "row {row} is irregular without a case collision"
+                "row {row} is irregular without a case collision, a repeated key or a -0"
             )));
         }
         if !irregular {
@@ -610,6 +745,7 @@ fn check_columns(l: &Loaded) -> Result<(), TestCaseError> {
         let mut counts = [0u32; twindex::store::KINDS];
         for (slot, (row, v)) in c.iter().enumerate() {
             present.insert(row);
+            // Timestamps count per fraction width; `kind_at` says only `Time`.
             counts[c.kind_at(slot) as usize] += 1;
             if c.get(row) != Some(v) {
                 return Err(err(format!("column {}: get({row}) != iter", c.dotted())));
@@ -630,7 +766,7 @@ fn check_columns(l: &Loaded) -> Result<(), TestCaseError> {
         // Kind counts are per kind byte (timestamps by their fraction width); fold them.
         let mut folded = [0u32; twindex::store::KINDS];
         for (byte, n) in c.kind_counts().into_iter().enumerate() {
-            folded[twindex::store::Kind::of_byte(byte) as usize] += n;
+            folded[Kind::of_byte(byte) as usize] += n;
         }
         if &present != c.present() || counts != folded || c.len() as u64 != present.len() {
             return Err(err(format!(
@@ -1021,14 +1157,18 @@ proptest! {
 proptest! {
     #![proptest_config(config(1000))]
 
-    /// 4, with every record (or every few) in its own chunk, so merged columns are queried.
+    /// 4, with every record (or every few) in its own chunk, so merged columns are queried;
+    /// and read page by page (`Fleet::query_page`), the same results.
     #[test]
     fn engine_matches_reference_with_tiny_chunks(
         records in arb_fleet(),
         layout in arb_layout(&[1, 64]),
         query in arb_query_sql(),
+        page_size in 1usize..12,
     ) {
-        agree(&load(&records, &layout)?, &query)?;
+        let l = load(&records, &layout)?;
+        agree(&l, &query)?;
+        check_pages(&l, &query, page_size)?;
     }
 }
 
@@ -1036,40 +1176,46 @@ proptest! {
 #[test]
 fn generated_queries_are_mostly_valid_and_hit_data() {
     let mut runner = TestRunner::deterministic();
-    let empty = Fleet::from_bytes(vec![("empty".into(), Vec::new())], &LoadOptions::default())
-        .expect("an empty input loads");
-    let (mut valid, mut with_filter, mut filter_hits, total) = (0, 0, 0, 2000);
-    for _ in 0..total {
+    let layout = Layout {
+        array: false,
+        pretty: false,
+        crlf: false,
+        bom: false,
+        blank_lines: false,
+        files: 1,
+        chunk_bytes: DEFAULT_CHUNK,
+        spelling: None,
+        decorated: false,
+        gzip: false,
+        via_files: false,
+    };
+    let (mut valid, mut with_filter, mut filter_hits, total) = (0, 0, 0, 1000);
+    let mut fleet = None;
+    for i in 0..total {
+        if i % 10 == 0 {
+            // A new fleet every ten queries.
+            let records = arb_fleet()
+                .new_tree(&mut runner)
+                .expect("strategy")
+                .current();
+            fleet = Some(
+                load(&records, &layout)
+                    .expect("generated fleets load")
+                    .fleet,
+            );
+        }
+        let fleet = fleet.as_ref().expect("made above");
         let query = arb_query_sql()
             .new_tree(&mut runner)
             .expect("strategy")
             .current();
-        if empty.query(&query).is_ok() {
+        if fleet.query(&query).is_ok() {
             valid += 1;
         }
-        let records = arb_fleet()
-            .new_tree(&mut runner)
-            .expect("strategy")
-            .current();
-        let layout = Layout {
-            array: false,
-            pretty: false,
-            crlf: false,
-            bom: false,
-            blank_lines: false,
-            files: 1,
-            chunk_bytes: DEFAULT_CHUNK,
-            spelling: None,
-        };
-        let fleet = load(&records, &layout)
-            .expect("generated fleets load")
-            .fleet;
-        if let Ok(parsed) = sql::parse(&query) {
-            if parsed.filter.is_some() {
-                with_filter += 1;
-                if fleet.explain(&query).is_ok_and(|e| e.filter.matched > 0) {
-                    filter_hits += 1;
-                }
+        if sql::parse(&query).is_ok_and(|q| q.filter.is_some()) {
+            with_filter += 1;
+            if fleet.explain(&query).is_ok_and(|e| e.filter.matched > 0) {
+                filter_hits += 1;
             }
         }
     }
@@ -1122,10 +1268,10 @@ proptest! {
 /// More matching rows than one partition of the parallel filter, grouping and ordering
 /// (`twindex::exec`), so partial results are merged: the first row of a group, `MIN`/`MAX`
 /// ties (`5` before `5.0`), exact sums and stable order must not depend on the split.
-const MANY_ROWS: usize = 34_000;
+const MANY_ROWS: usize = 33_000;
 
 proptest! {
-    #![proptest_config(config(3))]
+    #![proptest_config(config(2))]
 
     /// 4, over a fleet repeated to more rows than one parallel partition.
     #[test]

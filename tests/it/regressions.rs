@@ -69,9 +69,9 @@ fn integers_beyond_u64_load_as_floats() {
 
 /// The store reads the integer `-0` as `0` (simd-json gives `I64(0)`); serde_json, which the
 /// reference is fed by, reads it as the float `-0.0`. Comparisons agree (`-0 = 0`), output text
-/// does not: `SELECT *` shows `0` against the reference's `-0.0`. Fixed: such rows answer from a serde-read twin.
+/// does not: `SELECT *` showed `0` against the reference's `-0.0`. Fixed: such rows answer
+/// from a serde-read twin.
 #[test]
-
 fn negative_zero_integer_reads_as_the_reference_reads_it() {
     let jsonl = concat!(r#"{"deviceId":"d1","tags":{"z":-0}}"#, "\n");
     assert_agree(jsonl, "SELECT * FROM devices");
@@ -80,10 +80,8 @@ fn negative_zero_integer_reads_as_the_reference_reads_it() {
 
 /// A record with `authentication` twice: serde_json (so the reference) keeps only the last
 /// value, here `null`, so there is no `authenticationType`; the store fills
-/// `authenticationType` and `x509Thumbprint` from every occurrence. The fix belongs to ingest
-/// (normalisation on the tape should read only the last `authentication`).
+/// `authenticationType` and `x509Thumbprint` from every occurrence. Fixed in ingest.
 #[test]
-
 fn repeated_authentication_reads_only_the_last() {
     let jsonl = concat!(
         r#"{"id":"d1","authentication":{"type":"sas","x509Thumbprint":null},"authentication":null}"#,
@@ -99,12 +97,41 @@ fn repeated_authentication_reads_only_the_last() {
 }
 
 /// A record with `moduleId` twice, the last `null`: the reference reads `null` (a device
-/// twin); the store counts the row as a module because some `moduleId` is not null. The fix
-/// belongs to ingest.
+/// twin); the store counted the row as a module because some `moduleId` is not null. Fixed in
+/// ingest.
 #[test]
-
 fn repeated_module_id_uses_the_last() {
     let jsonl = concat!(r#"{"deviceId":"d1","moduleId":"m1","moduleId":null}"#, "\n");
     assert_agree(jsonl, "SELECT * FROM devices");
     assert_agree(jsonl, "SELECT COUNT() AS n FROM devices.modules");
+}
+
+/// `-0.0` and `0` are equal numbers, so `MIN`/`MAX` keep the first row's value and `ORDER BY`
+/// keeps input order between them; the executor ordered them with `f64::total_cmp`, which puts
+/// `-0.0` first. Found by `engine_matches_reference_without_indexes`.
+#[test]
+fn negative_zero_ties_with_zero_in_min_max_and_order_by() {
+    let jsonl = concat!(
+        r#"{"deviceId":"a","tags":{"x":0}}"#,
+        "\n",
+        r#"{"deviceId":"b","tags":{"x":-0.0}}"#,
+        "\n",
+        r#"{"deviceId":"c","tags":{"x":0.0}}"#,
+        "\n",
+    );
+    for query in [
+        "SELECT MIN(tags.x) AS lo, MAX(tags.x) AS hi FROM devices",
+        "SELECT deviceId, tags.x FROM devices ORDER BY tags.x",
+        "SELECT deviceId FROM devices ORDER BY tags.x DESC",
+        "SELECT tags.x, COUNT() AS n FROM devices GROUP BY tags.x",
+        "SELECT deviceId, MIN(tags.x) AS lo FROM devices GROUP BY deviceId ORDER BY lo",
+    ] {
+        assert_agree(jsonl, query);
+    }
+    let reversed: String = jsonl.lines().rev().map(|l| format!("{l}\n")).collect();
+    assert_agree(
+        &reversed,
+        "SELECT MIN(tags.x) AS lo, MAX(tags.x) AS hi FROM devices",
+    );
+    assert_agree(&reversed, "SELECT deviceId FROM devices ORDER BY tags.x");
 }

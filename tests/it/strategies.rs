@@ -47,6 +47,8 @@ const STRINGS: &[&str] = &[
     "a/b",
     "😀",
     "del\u{7f}",
+    "2024-05-01T12:34:56Z",
+    "2024-05-01T12:34:56.5Z",
 ];
 /// As JSON text, so `5` and `5.0` stay distinct numbers.
 const NUMBERS: &[&str] = &[
@@ -61,6 +63,7 @@ const NUMBERS: &[&str] = &[
     "1e3",
     // Edges: negative zero, inexact decimals, beyond 2^53, u64 and i64 extremes, huge floats.
     "-0.0",
+    "0.0",
     "0.1",
     "1e-7",
     "9007199254740993",
@@ -76,6 +79,18 @@ const TIMESTAMPS: &[&str] = &[
     "2024-05-01T12:34:56.1234567Z",
     "2025-12-31T23:59:59.9999999Z",
     "0001-01-01T00:00:00Z",
+    // Every fraction width, a leap second, a date no calendar has, and near misses that must
+    // stay plain strings (8 digits, an offset, lower-case `t`, a space).
+    "2024-05-01T12:34:56.1Z",
+    "2024-05-01T12:34:56.120Z",
+    "2024-05-01T12:34:56.0000000Z",
+    "2016-12-31T23:59:60Z",
+    "2023-02-31T00:00:00Z",
+    "9999-12-31T23:59:59.9999999Z",
+    "2024-05-01T12:34:56.12345678Z",
+    "2024-05-01T12:34:56+00:00",
+    "2024-05-01t12:34:56Z",
+    "2024-05-01 12:34:56Z",
 ];
 
 fn number(text: &str) -> Value {
@@ -587,7 +602,13 @@ const TYPED: &[(&str, &[&str])] = &[
     ("properties.reported.$version", &["10", "49.5"]),
     (
         "lastActivityTime",
-        &["'2024-01-01'", "'2025'", "'0001-01-01T00:00:00Z'"],
+        &[
+            "'2024-01-01'",
+            "'2025'",
+            "'0001-01-01T00:00:00Z'",
+            "'2024-05-01T12:34:56.12Z'",
+            "'2024-05-01T12:34:56.1Z'",
+        ],
     ),
     ("capabilities.iotEdge", &["true", "false"]),
     ("tags.a", &["'x'", "5", "'y'", "0", "2.5"]),
