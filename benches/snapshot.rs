@@ -6,6 +6,10 @@
 //! - `query/*`: query times on the snapshot (every column already used once) against the
 //!   in-memory load.
 //!
+//! The export is the one every bench uses (`common::fleet_file`); the snapshot is written next
+//! to it (`fleet-<devices>-42.twx`) when missing, older than the export, or unreadable by this
+//! build.
+//!
 //! Before timing it prints the sizes (export, snapshot, and their ratio), how long the
 //! snapshot took to write if this run wrote it, and the machine's load average.
 //!
@@ -14,15 +18,14 @@
 //! TWINDEX_BENCH_DEVICES=100000 cargo bench --bench snapshot
 //! ```
 
+mod common;
+
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode};
-use twindex::gen::{generate, GenOptions};
 use twindex::Fleet;
-
-const SEED: u64 = 42;
 
 /// The COUNT the `open` group answers: `status` is an indexed system path.
 const FIRST_COUNT: &str = "SELECT COUNT() FROM devices WHERE status = 'disabled'";
@@ -63,61 +66,15 @@ const QUERIES: &[(&str, &str)] = &[
     ),
 ];
 
-fn devices() -> u64 {
-    std::env::var("TWINDEX_BENCH_DEVICES")
-        .ok()
-        .and_then(|s| s.replace('_', "").parse().ok())
-        .unwrap_or(1_000_000)
-}
-
-/// `CARGO_TARGET_DIR`, else the target directory holding this executable.
-fn target_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(dir);
-    }
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
-
-/// The generated export, made once (aside, then renamed) and reused; the same file the other
-/// benches use.
-fn fleet_file() -> PathBuf {
-    let n = devices();
-    let dir = target_dir().join("bench-data");
-    let path = dir.join(format!("fleet-{n}-{SEED}.jsonl"));
-    if !path.exists() {
-        std::fs::create_dir_all(&dir).expect("create bench-data");
-        let tmp = dir.join(format!("fleet-{n}-{SEED}.jsonl.tmp{}", std::process::id()));
-        eprintln!("generating {} ...", path.display());
-        let opts = GenOptions {
-            devices: n,
-            seed: SEED,
-            ..GenOptions::default()
-        };
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).expect("create"));
-        generate(&opts, &mut out).expect("generate");
-        drop(out);
-        std::fs::rename(&tmp, &path).expect("rename");
-    }
-    path
-}
-
 fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1e6
 }
 
 fn bench(c: &mut Criterion) {
-    let json = fleet_file();
+    let json = common::fleet_file();
     let json_name = json.to_str().expect("UTF-8 path").to_string();
     let snap = json.with_extension("twx");
-    eprintln!(
-        "load average: {}",
-        std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .trim()
-    );
+    eprintln!("load average: {}", common::load_average());
 
     let started = Instant::now();
     let loaded = Fleet::load(&[&json_name]).expect("load the JSON");
@@ -142,19 +99,30 @@ fn bench(c: &mut Criterion) {
     }
     let snap_bytes = std::fs::metadata(&snap).expect("snapshot").len();
     eprintln!(
-        "sizes: export {:.0} MB, snapshot {:.0} MB = {:.1}% of the export",
-        mb(loaded.report().bytes),
-        mb(snap_bytes),
+        "sizes: export {}, snapshot {} = {:.1}% of the export",
+        common::bytes(loaded.report().bytes),
+        common::bytes(snap_bytes),
         100.0 * snap_bytes as f64 / loaded.report().bytes as f64
     );
+    let anon_before = common::status_bytes("RssAnon").unwrap_or(0);
     let started = Instant::now();
     let opened = Fleet::open(&snap).expect("open");
     let open = started.elapsed();
     let counted: Vec<_> = opened.query(FIRST_COUNT).expect("count").collect();
     eprintln!(
-        "one cold-process-like open: {:.3} ms, + first COUNT {:.3} ms -> {counted:?}",
+        "one open: {:.3} ms, + first COUNT {:.3} ms -> {counted:?}",
         open.as_secs_f64() * 1000.0,
         (started.elapsed() - open).as_secs_f64() * 1000.0
+    );
+    eprintln!(
+        "heap: in-memory load {}, snapshot after its first COUNT {} (anonymous memory grew {})",
+        common::bytes(loaded.store().heap_bytes() as u64),
+        common::bytes(opened.store().heap_bytes() as u64),
+        common::bytes(
+            common::status_bytes("RssAnon")
+                .unwrap_or(0)
+                .saturating_sub(anon_before)
+        )
     );
 
     let mut g = c.benchmark_group("open");
