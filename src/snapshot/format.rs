@@ -12,9 +12,10 @@ use std::fmt;
 pub const MAGIC: [u8; 8] = *b"\x89TWX\r\n\x1a\n";
 
 /// The format version this build writes and reads. A reader refuses any other version.
-pub const VERSION: u32 = 1;
+/// Version 1 kept twin blocks of 32 without a dictionary; version 2 added the twin dictionary.
+pub const VERSION: u32 = 2;
 
-/// Bytes of the version-1 header.
+/// Bytes of the header (the same in versions 1 and 2).
 pub const HEADER_LEN: usize = 128;
 
 /// Every section starts at a multiple of this (so any typed array in it is aligned, and each
@@ -109,7 +110,10 @@ impl Header {
                      {VERSION}); open it with a newer twindex, or index the JSON again"
                 )
             } else {
-                format!("unknown format version {version} (this twindex reads version {VERSION})")
+                format!(
+                    "format version {version} is older than this twindex reads (version \
+                     {VERSION}); index the JSON again"
+                )
             });
         }
         if header_len != HEADER_LEN {
@@ -480,6 +484,17 @@ mod tests {
         h.version = VERSION + 1;
         let e = Header::decode(&h.encode()).unwrap_err();
         assert!(e.contains("newer"), "{e}");
+    }
+
+    #[test]
+    fn an_older_version_says_so() {
+        let mut h = header();
+        h.version = VERSION - 1;
+        let e = Header::decode(&h.encode()).unwrap_err();
+        assert!(
+            e.contains("older") && e.contains("index the JSON again"),
+            "{e}"
+        );
     }
 
     #[test]
