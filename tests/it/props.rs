@@ -1301,14 +1301,15 @@ proptest! {
 const MANY_ROWS: usize = 33_000;
 
 proptest! {
-    #![proptest_config(config(2))]
+    // One case per run (ten with TWINDEX_PROPTEST_SCALE=10): each loads 33,000 rows.
+    #![proptest_config(config(1))]
 
     /// 4, over a fleet repeated to more rows than one parallel partition.
     #[test]
     fn engine_matches_reference_over_many_partitions(
         records in prop::collection::vec(arb_record(), 1..24),
         layout in arb_layout(&[DEFAULT_CHUNK, 256 << 10]),
-        queries in prop::collection::vec(arb_query_sql(), 6),
+        queries in prop::collection::vec(arb_query_sql(), 8),
     ) {
         let k = records.len();
         let all: Vec<Value> = records.iter().cycle().take(MANY_ROWS).cloned().collect();
