@@ -31,6 +31,8 @@ pub mod cli;
 pub mod error;
 pub mod exec;
 mod fleet;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gen;
 pub mod index;
 pub mod ingest;

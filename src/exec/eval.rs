@@ -181,10 +181,17 @@ pub fn eval<'a, E: Env + ?Sized>(env: &'a E, e: &'a BExpr) -> Val<'a> {
             list,
             negated,
         } => in_value(&eval(env, operand), list, *negated),
-        BExpr::Call(f, args) => {
-            let vals: Vec<Val<'_>> = args.iter().map(|a| eval(env, a)).collect();
-            value::call(*f, &vals)
-        }
+        // Arguments on the stack for the usual arities: a heap allocation per row and call
+        // was most of a residual `STARTSWITH` scan.
+        BExpr::Call(f, args) => match args.as_slice() {
+            [a] => value::call(*f, &[eval(env, a)]),
+            [a, b] => value::call(*f, &[eval(env, a), eval(env, b)]),
+            [a, b, c] => value::call(*f, &[eval(env, a), eval(env, b), eval(env, c)]),
+            _ => {
+                let vals: Vec<Val<'_>> = args.iter().map(|a| eval(env, a)).collect();
+                value::call(*f, &vals)
+            }
+        },
     }
 }
 

@@ -141,7 +141,7 @@ fn is_id_char(c: char) -> bool {
 /// Checks a `tags`, `desired` or `reported` section: key names, values, depth and size.
 fn section(tape: &[Node<'_>], root: &str, limit: usize, out: &mut Out) {
     let mut path = PathStack::default();
-    let size = walk(tape, root, &mut path, true, out);
+    let size = walk(tape, root, &mut path, 0, out);
     if size > limit {
         out.push((
             Rule::SectionTooLarge,
@@ -151,51 +151,89 @@ fn section(tape: &[Node<'_>], root: &str, limit: usize, out: &mut Out) {
     }
 }
 
-/// The keys from a section's root down to the current value. Objects deeper than
-/// [`MAX_DEPTH`] are not entered, so a fixed array holds it and clean records allocate
-/// nothing (a `Vec` here was 7% of a load's instructions).
-#[derive(Default)]
-struct PathStack<'t> {
-    items: [&'t str; MAX_DEPTH + 1],
-    len: usize,
+/// One step from a section's root to a value: a member name or an array position.
+#[derive(Clone, Copy)]
+enum Step<'t> {
+    Key(&'t str),
+    Index(u32),
 }
 
-impl<'t> std::ops::Deref for PathStack<'t> {
-    type Target = [&'t str];
+/// Steps a path holds without allocating: objects deeper than [`MAX_DEPTH`] are not entered,
+/// so this covers every path but those with more than a few arrays nested along them.
+const INLINE_STEPS: usize = MAX_DEPTH + 6;
 
-    fn deref(&self) -> &[&'t str] {
-        &self.items[..self.len]
+/// The steps from a section's root down to the current value, in a fixed array that spills
+/// into a `Vec` only for paths with many nested arrays, so clean records of ordinary shape
+/// allocate nothing (a `Vec` here was 7% of a load's instructions).
+struct PathStack<'t> {
+    inline: [Step<'t>; INLINE_STEPS],
+    len: usize,
+    spill: Vec<Step<'t>>,
+}
+
+impl Default for PathStack<'_> {
+    fn default() -> Self {
+        PathStack {
+            inline: [Step::Index(0); INLINE_STEPS],
+            len: 0,
+            spill: Vec::new(),
+        }
     }
 }
 
 impl<'t> PathStack<'t> {
-    fn push(&mut self, key: &'t str) {
-        self.items[self.len] = key;
+    fn push(&mut self, step: Step<'t>) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = step,
+            None => self.spill.push(step),
+        }
         self.len += 1;
     }
 
     fn pop(&mut self) {
         self.len -= 1;
+        if self.len >= INLINE_STEPS {
+            self.spill.pop();
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn steps(&self) -> impl Iterator<Item = &Step<'t>> {
+        self.inline[..self.len.min(INLINE_STEPS)]
+            .iter()
+            .chain(&self.spill)
     }
 }
 
-/// The dotted path of a finding; built only when there is one.
-fn dotted(root: &str, path: &[&str]) -> String {
+/// The path of a finding (`tags.a.b[0][1]`); built only when there is one.
+fn dotted(root: &str, path: &PathStack<'_>) -> String {
+    use std::fmt::Write;
     let mut s = root.to_string();
-    for p in path {
-        s.push('.');
-        s.push_str(p);
+    for step in path.steps() {
+        match step {
+            Step::Key(k) => {
+                s.push('.');
+                s.push_str(k);
+            }
+            Step::Index(i) => {
+                let _ = write!(s, "[{i}]");
+            }
+        }
     }
     s
 }
 
 /// Validates a value and returns its approximate compact-JSON size (escapes count one byte).
 /// `$metadata` and `$version` at a section's root are system members: not checked, not counted.
+/// `depth` counts the objects above the value (arrays do not count); the section itself is 0.
 fn walk<'t>(
     tape: &'t [Node<'_>],
     root: &str,
     path: &mut PathStack<'t>,
-    section_root: bool,
+    depth: usize,
     out: &mut Out,
 ) -> usize {
     match tape[0] {
@@ -229,26 +267,40 @@ fn walk<'t>(
             }
             20
         }
+        // Every f64 beyond 2^52 is integral, so such a float breaks the rule too (integers
+        // longer than 64 bits arrive here as floats).
+        Node::Static(StaticNode::F64(x)) => {
+            if x.abs() > MAX_SAFE_INT {
+                out.push((
+                    Rule::NumberRange,
+                    dotted(root, path),
+                    format!("number {x:e} is outside ±2^52"),
+                ));
+            }
+            20
+        }
         Node::Static(_) => 5,
         Node::Array { len, .. } => {
             let mut size = 2;
             let mut i = 1;
             for k in 0..len {
                 let n = span(&tape[i..]);
+                path.push(Step::Index(k as u32));
                 if matches!(tape[i], Node::Static(StaticNode::Null)) {
                     out.push((
                         Rule::NullInArray,
-                        format!("{}[{k}]", dotted(root, path)),
+                        dotted(root, path),
                         "arrays may not contain null".into(),
                     ));
                 }
-                size += 1 + walk(&tape[i..i + n], root, path, false, out);
+                size += 1 + walk(&tape[i..i + n], root, path, depth, out);
+                path.pop();
                 i += n;
             }
             size
         }
         Node::Object { .. } => {
-            if path.len() >= MAX_DEPTH {
+            if depth >= MAX_DEPTH {
                 out.push((
                     Rule::TooDeep,
                     dotted(root, path),
@@ -258,12 +310,12 @@ fn walk<'t>(
             }
             let mut size = 2;
             for (key, value) in object_members(tape) {
-                if section_root && (key == "$metadata" || key == "$version") {
+                if path.is_empty() && (key == "$metadata" || key == "$version") {
                     continue;
                 }
-                path.push(key);
+                path.push(Step::Key(key));
                 check_key(key, root, path, out);
-                size += key.len() + 4 + walk(value, root, path, false, out);
+                size += key.len() + 4 + walk(value, root, path, depth + 1, out);
                 path.pop();
             }
             size
@@ -271,7 +323,7 @@ fn walk<'t>(
     }
 }
 
-fn check_key(key: &str, root: &str, path: &[&str], out: &mut Out) {
+fn check_key(key: &str, root: &str, path: &PathStack<'_>, out: &mut Out) {
     let problem = if key.len() > MAX_KEY_BYTES {
         Some("key is longer than 1 KB".to_string())
     } else if key.is_empty() {

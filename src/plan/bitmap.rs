@@ -151,7 +151,12 @@ impl Answerer<'_> {
                 let (BExpr::Path(p), BExpr::Const(Val::Str(prefix))) = (&args[0], &args[1]) else {
                     return None;
                 };
-                let indexes = self.indexes(*p)?;
+                let Some(indexes) = self.indexes(*p) else {
+                    let prefix = prefix.to_string();
+                    return self.scan(*p, want, move |v| {
+                        v.as_str().map(|s| s.starts_with(prefix.as_str()))
+                    });
+                };
                 let t = indexes.iter().map(|ix| ix.prefix(prefix)).union() & u;
                 let f = pick(want.f, &|| {
                     let strings = indexes
@@ -168,7 +173,12 @@ impl Answerer<'_> {
     }
 
     fn compare(&self, path: usize, op: BinaryOp, c: &Val<'_>, want: Want) -> Option<Truth> {
-        let indexes = self.indexes(path)?;
+        let Some(indexes) = self.indexes(path) else {
+            let c = c.clone();
+            return self.scan(path, want, move |v| {
+                crate::exec::value::binary(op, &v, &c).truth()
+            });
+        };
         let u = self.universe;
         let Some(key) = key_of(c) else {
             // Comparing with an object, array or undefined is always undefined.
@@ -203,6 +213,36 @@ impl Answerer<'_> {
             RoaringBitmap::new()
         };
         Some(Truth { t, f })
+    }
+
+    /// The exact answer for a predicate over one path's values, by scanning its columns
+    /// (for paths without an index): each column's values are read in slot order, never
+    /// looked up row by row. Objects and arrays never reach `pred`'s primitive cases: they
+    /// are passed as such and the predicate decides (comparisons make them undefined).
+    fn scan(
+        &self,
+        p: usize,
+        want: Want,
+        pred: impl Fn(Val<'_>) -> Option<bool> + Sync,
+    ) -> Option<Truth> {
+        let bp = &self.plan.paths[p];
+        if bp.has_tail() {
+            return None;
+        }
+        let mut t = RoaringBitmap::new();
+        let mut f = RoaringBitmap::new();
+        for &c in &bp.columns {
+            let col = self.store.column(c);
+            let (ct, cf) = scan_column(col, &pred);
+            t |= crate::index::bitmap_from_sorted(&ct);
+            if want.f {
+                f |= crate::index::bitmap_from_sorted(&cf);
+            }
+        }
+        Some(Truth {
+            t: t & self.universe,
+            f: f & self.universe,
+        })
     }
 
     /// The value indexes of every column of a path, if each one has an index and the path
@@ -335,4 +375,64 @@ fn same_type_rows(ix: &ValueIndex, key: &IndexKey) -> RoaringBitmap {
         .filter(|(k, _)| std::mem::discriminant(k) == std::mem::discriminant(key))
         .map(|(_, b)| b)
         .union()
+}
+
+/// Rows of a column where `pred` is true and where it is false, in row order. Dense columns
+/// are split across threads by slot; sparse ones are read in one pass.
+fn scan_column(
+    col: &crate::store::Column,
+    pred: &(impl Fn(Val<'_>) -> Option<bool> + Sync),
+) -> (Vec<u32>, Vec<u32>) {
+    use rayon::prelude::*;
+    use std::borrow::Cow;
+
+    use crate::store::ValueRef;
+    let test = |slot: usize| -> Option<bool> {
+        match col.value_at(slot) {
+            ValueRef::Null => pred(Val::Null),
+            ValueRef::Bool(b) => pred(Val::Bool(b)),
+            ValueRef::Number(n) => pred(Val::Num(n)),
+            ValueRef::String(s) => pred(Val::Str(Cow::Borrowed(s))),
+            // The timestamp's text on the stack: no allocation per row.
+            ValueRef::Time(t) => pred(Val::Str(Cow::Borrowed(&t.text()))),
+            // Scanned predicates (comparisons, STARTSWITH) are undefined on objects and
+            // arrays; an empty array stands for both.
+            ValueRef::Object | ValueRef::Array(_) => {
+                pred(Val::Json(Cow::Owned(serde_json::Value::Array(Vec::new()))))
+            }
+        }
+    };
+    let split = |rows: &mut (Vec<u32>, Vec<u32>), row: u32, slot: usize| match test(slot) {
+        Some(true) => rows.0.push(row),
+        Some(false) => rows.1.push(row),
+        None => {}
+    };
+    if col.present().len() == col.len() as u64
+        && col.present().min() == Some(0)
+        && col.present().max() == Some(col.len() as u32 - 1)
+    {
+        let parts: Vec<(Vec<u32>, Vec<u32>)> = (0..col.len())
+            .into_par_iter()
+            .chunks(64 * 1024)
+            .map(|slots| {
+                let mut out = (Vec::new(), Vec::new());
+                for slot in slots {
+                    split(&mut out, slot as u32, slot);
+                }
+                out
+            })
+            .collect();
+        let mut out = (Vec::new(), Vec::new());
+        for (t, f) in parts {
+            out.0.extend(t);
+            out.1.extend(f);
+        }
+        out
+    } else {
+        let mut out = (Vec::new(), Vec::new());
+        for (row, slot) in col.slots() {
+            split(&mut out, row, slot);
+        }
+        out
+    }
 }

@@ -106,9 +106,27 @@ fn write_bare(f: &mut fmt::Formatter<'_>, e: &Expr) -> fmt::Result {
             operand,
         } => {
             f.write_char('-')?;
-            // `-5` would read back as the constant -5, not as negation applied to 5.
-            if matches!(operand.kind, ExprKind::Literal(Literal::Number(_))) {
-                write!(f, "({operand})")
+            // Parentheses cost the parser two levels of its depth budget where a bare minus
+            // costs one, so they go only where the text needs them; otherwise a long chain of
+            // minuses that parsed would print as text that does not.
+            if let ExprKind::Literal(Literal::Number(n)) = operand.kind {
+                if n.is_sign_negative() {
+                    // `- -5` reads back as negation of the constant -5.
+                    write!(f, " {operand}")
+                } else {
+                    // `-5` would read back as the constant -5, not as negation applied to 5.
+                    write!(f, "({operand})")
+                }
+            } else if matches!(
+                operand.kind,
+                ExprKind::Unary {
+                    op: UnaryOp::Neg,
+                    ..
+                }
+            ) {
+                // `- -a`, not `-(-a)`; the space keeps the minuses two tokens.
+                f.write_char(' ')?;
+                write_expr(f, operand, level::NEG)
             } else {
                 write_expr(f, operand, level::ATOM)
             }
@@ -403,9 +421,35 @@ mod tests {
             "SELECT * FROM devices WHERE (a OR b) AND NOT (c OR d)"
         );
         assert_eq!(
-            canonical("SELECT a - (b - c), (a - b) - c, -(a + b), - -a, (NOT a) = b FROM devices"),
-            "SELECT a - (b - c), a - b - c, -(a + b), -(-a), (NOT a) = b FROM devices"
+            canonical("SELECT a - (b - c), (a - b) - c, -(a + b), -(-a), (NOT a) = b FROM devices"),
+            "SELECT a - (b - c), a - b - c, -(a + b), - -a, (NOT a) = b FROM devices"
         );
+    }
+
+    /// Found by the `sql_roundtrip` fuzz target: `-(-(...` cost two depth levels per minus, so
+    /// the print of a long chain that parsed went over the parser's limit.
+    #[test]
+    fn a_chain_of_minuses_prints_within_the_depth_limit() {
+        let q = format!(
+            "SELECT a {}b FROM devices",
+            "-".repeat(super::super::MAX_DEPTH - 1)
+        );
+        assert!(canonical(&q).starts_with("SELECT a - - - -"));
+    }
+
+    /// Found by the `sql_roundtrip` fuzz target, as above: `-(-4)` for negation of the
+    /// constant -4 took the chain it ended over the limit.
+    #[test]
+    fn negation_of_a_negative_constant_prints_without_parentheses() {
+        assert_eq!(
+            canonical("SELECT -(-4), - -4, --0, -(4) FROM devices"),
+            "SELECT - -4, - -4, - -0, -(4) FROM devices"
+        );
+        let q = format!(
+            "SELECT a {}-4 FROM devices",
+            "-".repeat(super::super::MAX_DEPTH - 2)
+        );
+        assert!(canonical(&q).ends_with("- - -4 FROM devices"));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! All integration tests, compiled into one binary (`cargo test --test it`).
 
+mod bad_inputs;
 mod cli;
 mod engine;
+mod fuzz_corpus;
 mod golden;
 mod ingest;
 mod props;
