@@ -888,6 +888,19 @@ fn query_limits_are_errors_not_stack_overflows() {
         ("query nests too deeply (limit 128)".to_string(), at)
     );
 
+    // Array literals in an IN list share the budget, two levels per bracket: of 30,000
+    // brackets (60 KB), the 65th is where it runs out.
+    let q = format!(
+        "SELECT * FROM devices WHERE x IN {}1{}",
+        "[".repeat(30_000),
+        "]".repeat(30_000)
+    );
+    let at = "SELECT * FROM devices WHERE x IN ".len() as u32 + 64;
+    assert_eq!(
+        render(&q),
+        ("query nests too deeply (limit 128)".to_string(), at)
+    );
+
     // A chain of ORs is a loop in the parser, but a tall tree for everything after it.
     let q = format!(
         "SELECT * FROM devices WHERE {}",
