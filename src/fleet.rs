@@ -1,11 +1,15 @@
 //! [`Fleet`]: a loaded, immutable, `Send + Sync` set of twins, the entry point of the library.
 
+use std::path::Path;
+use std::sync::Arc;
+
 use crate::error::LoadError;
 use crate::exec::{FilterReport, Results};
 use crate::ingest::{self, LoadOptions, LoadReport};
+use crate::snapshot::{self, OpenOptions, WriteOptions, WriteSummary};
 use crate::source::SourceFile;
 use crate::sql::QueryError;
-use crate::store::Store;
+use crate::store::{Backing, Store};
 
 /// Twins loaded from one or more inputs, with their columns and indexes.
 pub struct Fleet {
@@ -16,16 +20,38 @@ pub struct Fleet {
 impl Fleet {
     /// Loads inputs by path (`-` is standard input) with default options: lenient, counting
     /// skipped records and content-rule findings in [`Fleet::report`].
+    ///
+    /// An input that is a snapshot (recognised by its magic bytes, whatever its name) is
+    /// opened instead, as [`Fleet::open`] does; a snapshot is a whole fleet, so it must be the
+    /// only input.
     pub fn load<S: AsRef<str>>(paths: &[S]) -> Result<Fleet, LoadError> {
         Fleet::load_with(paths, &LoadOptions::default())
     }
 
     pub fn load_with<S: AsRef<str>>(paths: &[S], opts: &LoadOptions) -> Result<Fleet, LoadError> {
-        let (store, report) = ingest::load_paths(paths, opts)?;
-        Ok(Fleet { store, report })
+        let names: Vec<&str> = paths.iter().map(AsRef::as_ref).collect();
+        if let Some(snap) = names
+            .iter()
+            .find(|n| **n != "-" && snapshot::sniff(Path::new(n)))
+        {
+            only_input(snap, names.len())?;
+            let open = OpenOptions {
+                verify: opts.verify_snapshot,
+            };
+            return Fleet::open_with(snap, &open);
+        }
+        if names.is_empty() {
+            return Err(LoadError::NoInput);
+        }
+        let files = names
+            .iter()
+            .map(|n| SourceFile::open(n))
+            .collect::<Result<Vec<_>, _>>()?;
+        Fleet::from_files(files, opts)
     }
 
-    /// Loads in-memory inputs, as (name, bytes) pairs; gzip is detected by its magic bytes.
+    /// Loads in-memory inputs, as (name, bytes) pairs; gzip is detected by its magic bytes,
+    /// and so is a snapshot (copied into aligned memory, then opened).
     pub fn from_bytes(
         inputs: Vec<(String, Vec<u8>)>,
         opts: &LoadOptions,
@@ -34,8 +60,66 @@ impl Fleet {
             .into_iter()
             .map(|(name, bytes)| SourceFile::from_bytes(&name, bytes))
             .collect::<Result<Vec<_>, _>>()?;
+        Fleet::from_files(files, opts)
+    }
+
+    /// Loads opened inputs: JSON, or one snapshot read into memory (standard input, `.gz`).
+    fn from_files(files: Vec<SourceFile>, opts: &LoadOptions) -> Result<Fleet, LoadError> {
+        if let Some(snap) = files.iter().find(|f| snapshot::is_snapshot(f)) {
+            only_input(&snap.name, files.len())?;
+            let open = OpenOptions {
+                verify: opts.verify_snapshot,
+            };
+            return Fleet::open_bytes(&snap.name, snap, &open);
+        }
         let (store, report) = ingest::load_files(files, opts)?;
         Ok(Fleet { store, report })
+    }
+
+    /// Opens a snapshot written by [`Fleet::write_snapshot`] (or `twindex index`): the file is
+    /// memory-mapped and its columns are used in place, so opening takes about the same time
+    /// whatever the fleet's size; each column is verified and decoded on first use. The fleet
+    /// answers queries exactly as the load that made the snapshot did.
+    ///
+    /// The file must not be modified while the fleet is alive (the usual contract of tools
+    /// that map their input): a snapshot replaced by twindex (written aside and renamed) is
+    /// fine, an editor rewriting it in place is not.
+    pub fn open<P: AsRef<Path>>(path: P) -> Result<Fleet, LoadError> {
+        Fleet::open_with(path, &OpenOptions::default())
+    }
+
+    pub fn open_with<P: AsRef<Path>>(path: P, opts: &OpenOptions) -> Result<Fleet, LoadError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        // SAFETY: `map`'s contract (the file is not changed while mapped) is passed on to the
+        // caller in this function's documentation, as ripgrep does for its inputs and twindex
+        // does for mapped JSON inputs; twindex never writes a file in place (snapshots are
+        // written aside and renamed), and every read of the map is bounds-checked.
+        let backing = unsafe { snapshot::map(&name, path) }?;
+        let (store, report) = snapshot::open(&name, backing, opts)?;
+        Ok(Fleet { store, report })
+    }
+
+    /// Opens a snapshot held in memory (copied into aligned memory first); `name` is used in
+    /// errors.
+    pub fn open_bytes(name: &str, bytes: &[u8], opts: &OpenOptions) -> Result<Fleet, LoadError> {
+        let backing = Arc::new(Backing::copy_of(bytes));
+        let (store, report) = snapshot::open(name, backing, opts)?;
+        Ok(Fleet { store, report })
+    }
+
+    /// Writes the fleet as a snapshot, atomically (a temporary file next to `path`, synced,
+    /// then renamed over it).
+    pub fn write_snapshot<P: AsRef<Path>>(&self, path: P) -> Result<WriteSummary, LoadError> {
+        self.write_snapshot_with(path, &WriteOptions::default())
+    }
+
+    pub fn write_snapshot_with<P: AsRef<Path>>(
+        &self,
+        path: P,
+        opts: &WriteOptions,
+    ) -> Result<WriteSummary, LoadError> {
+        snapshot::write(&self.store, &self.report, path.as_ref(), opts)
     }
 
     /// Runs a query; results stream in order as the iterator is pulled.
@@ -158,6 +242,19 @@ pub struct ExplainPath {
     pub columns: Vec<String>,
     pub indexed: bool,
     pub array_step: bool,
+}
+
+/// A snapshot is a whole fleet: it cannot be merged with other inputs.
+fn only_input(name: &str, inputs: usize) -> Result<(), LoadError> {
+    if inputs == 1 {
+        return Ok(());
+    }
+    Err(LoadError::Snapshot {
+        file: name.to_string(),
+        reason: "is a snapshot, which holds a whole fleet and cannot be combined with other \
+                 inputs; open it alone, or load the JSON inputs it was made from together"
+            .into(),
+    })
 }
 
 /// A page of results from [`Fleet::query_page`].

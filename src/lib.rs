@@ -25,7 +25,8 @@
 //! parse into column builders) → `store` (immutable columns) and `index` (roaring bitmaps);
 //! queries go `sql` (parse) → `plan` (bind, split predicates onto bitmaps) → `exec` (parallel
 //! execution over the store). `reference` is the slow, obviously-right evaluator that tests
-//! hold the fast path to. `cli` sits on top of everything.
+//! hold the fast path to. `snapshot` persists a store in a file that is memory-mapped and
+//! queried in place. `cli` sits on top of everything.
 
 pub mod cli;
 pub mod error;
@@ -39,6 +40,7 @@ pub mod ingest;
 pub mod model;
 pub mod plan;
 pub mod reference;
+pub mod snapshot;
 pub mod source;
 pub mod sql;
 pub mod store;

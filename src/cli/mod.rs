@@ -16,6 +16,7 @@ mod demo;
 mod error;
 mod explain;
 mod gen;
+mod index;
 mod input;
 mod output;
 mod query;
@@ -32,6 +33,7 @@ pub use error::Failure;
 ///
 /// Inputs are bulk exports (`devices.txt`, JSON Lines with export names) or twin dumps (a JSON
 /// array or JSON Lines with twin names), optionally gzip-compressed; `-` reads standard input.
+/// A snapshot written by `twindex index` is accepted wherever inputs are (alone).
 #[derive(Debug, Parser)]
 #[command(
     name = "twindex",
@@ -42,6 +44,7 @@ pub use error::Failure;
         twindex explain \"SELECT deviceId FROM devices WHERE tags.location.region = 'US'\" twins.json\n  \
         twindex stats devices.txt.gz\n  \
         twindex validate devices.txt\n  \
+        twindex index devices.txt -o fleet.twx && twindex stats fleet.twx\n  \
         twindex gen --devices 100000 -o fleet.jsonl\n  \
         twindex demo --devices 200000"
 )]
@@ -63,6 +66,7 @@ enum Command {
     Gen(gen::GenArgs),
     Demo(demo::DemoArgs),
     Validate(validate::ValidateArgs),
+    Index(index::IndexArgs),
 }
 
 /// Parses the process's arguments, runs the subcommand, prints any failure once and returns
@@ -98,5 +102,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Gen(args) => gen::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Index(args) => index::run(args),
     }
 }

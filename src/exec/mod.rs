@@ -236,7 +236,8 @@ pub fn execute(store: &Store, plan: Plan) -> Results<'_> {
             if plan.order.is_empty() {
                 results.rows = Box::new(matches.into_iter().take(top));
             } else {
-                let rows = order_rows(store, plan, &matches, top);
+                let rows = order_by_index(store, plan, &matches, top)
+                    .unwrap_or_else(|| order_rows(store, plan, &matches, top));
                 results.rows = Box::new(rows.into_iter());
             }
         }
@@ -275,6 +276,72 @@ fn count_only(plan: &Plan, matches: &RoaringBitmap) -> Option<Vec<Group>> {
         count: matches.len(),
         states,
     }])
+}
+
+/// `ORDER BY path [DESC]` with `TOP n` over an indexed path: walk the index's entries in key
+/// order (they are sorted in SPEC §2.2's cross-type order) and take matching rows until `n`,
+/// touching no other row. Rows without a value sort first ascending and after the values
+/// descending; objects and arrays last either way; ties keep row order. `None` when the
+/// shortcut does not apply (several terms, an expression, an unindexed column, irregular
+/// rows, or no TOP worth it).
+fn order_by_index(
+    store: &Store,
+    plan: &Plan,
+    matches: &RoaringBitmap,
+    top: usize,
+) -> Option<Vec<u32>> {
+    let [term] = plan.order.as_slice() else {
+        return None;
+    };
+    let BExpr::Path(p) = term.expr else {
+        return None;
+    };
+    let bp = &plan.paths[p];
+    if bp.has_tail() || top >= matches.len() as usize || !matches.is_disjoint(store.irregular()) {
+        return None;
+    }
+    let mut entries: Vec<(&crate::index::IndexKey, RoaringBitmap)> = Vec::new();
+    for &c in &bp.columns {
+        for (k, b) in store.column(c).index()?.entries() {
+            match entries
+                .iter_mut()
+                .find(|(e, _)| e.cmp_key(k) == Ordering::Equal)
+            {
+                Some((_, eb)) => *eb |= b,
+                None => entries.push((k, b.clone())),
+            }
+        }
+    }
+    entries.sort_by(|a, b| a.0.cmp_key(b.0));
+    let defined = bp
+        .columns
+        .iter()
+        .map(|&c| store.column(c).present())
+        .union()
+        & matches;
+    let primitives = entries.iter().map(|(_, b)| b).union() & matches;
+    let undefined = matches - &defined;
+    let objects = defined - &primitives;
+    let mut groups: Vec<RoaringBitmap> = Vec::with_capacity(entries.len() + 2);
+    let values = entries.into_iter().map(|(_, b)| b & matches);
+    if term.descending {
+        groups.extend(values.rev());
+        groups.push(undefined);
+    } else {
+        groups.push(undefined);
+        groups.extend(values);
+    }
+    groups.push(objects);
+    let mut rows = Vec::with_capacity(top);
+    for g in &groups {
+        for r in g {
+            if rows.len() == top {
+                return Some(rows);
+            }
+            rows.push(r);
+        }
+    }
+    Some(rows)
 }
 
 /// Sorts matching rows by the ORDER BY terms (stable: ties keep row order) and keeps `top`.

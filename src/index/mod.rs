@@ -92,6 +92,11 @@ pub struct ValueIndex {
 }
 
 impl ValueIndex {
+    /// An index of entries already in key order (as a snapshot stores them).
+    pub(crate) fn from_sorted(entries: Vec<(IndexKey, RoaringBitmap)>) -> ValueIndex {
+        ValueIndex { entries }
+    }
+
     pub fn entries(&self) -> &[(IndexKey, RoaringBitmap)] {
         &self.entries
     }
@@ -224,7 +229,8 @@ pub enum RangeOp {
 pub fn build_indexes(columns: &mut [Column]) {
     columns.par_iter_mut().for_each(|c| {
         let forced = FORCED.contains(&c.dotted());
-        c.index = build(c, forced);
+        let index = build(c, forced);
+        c.set_index(index);
     });
 }
 

@@ -39,6 +39,8 @@ pub struct LoadOptions {
     pub chunk_bytes: usize,
     /// Bytes parsed so far, added to as chunks finish (for a progress bar on another thread).
     pub progress: Option<Arc<AtomicU64>>,
+    /// When the input is a snapshot: verify every checksum at open instead of on first use.
+    pub verify_snapshot: bool,
 }
 
 impl Default for LoadOptions {
@@ -48,12 +50,13 @@ impl Default for LoadOptions {
             keep_findings: 20,
             chunk_bytes: 4 << 20,
             progress: None,
+            verify_snapshot: false,
         }
     }
 }
 
 /// The input's layout, detected per file from its first non-white-space byte.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Layout {
     JsonLines,
@@ -61,7 +64,7 @@ pub enum Layout {
 }
 
 /// One input's part of a load.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileReport {
     pub name: String,
     pub layout: Layout,
@@ -104,10 +107,14 @@ pub struct LoadReport {
     pub elapsed: Duration,
     /// Where the time went: parsing chunks, merging columns, building indexes (milliseconds).
     pub phases: Phases,
+    /// Set when the fleet was opened from a snapshot: the report above is then the one of
+    /// the load that made the snapshot, and this says which file was opened and how fast.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<crate::snapshot::SnapshotInfo>,
 }
 
 /// Wall time of each load phase, in milliseconds.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct Phases {
     pub parse_ms: f64,
     pub merge_ms: f64,
@@ -442,6 +449,7 @@ fn assemble(
         bytes,
         elapsed: started.elapsed(),
         phases,
+        snapshot: None,
     };
     Ok((store, report))
 }

@@ -27,6 +27,19 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule (a snapshot stores rule names and maps them back through this).
+    pub const ALL: [Rule; 9] = [
+        Rule::Skipped,
+        Rule::DeviceId,
+        Rule::ModuleId,
+        Rule::KeyName,
+        Rule::StringTooLong,
+        Rule::NumberRange,
+        Rule::NullInArray,
+        Rule::TooDeep,
+        Rule::SectionTooLarge,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Rule::Skipped => "skipped",

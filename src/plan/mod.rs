@@ -211,7 +211,7 @@ pub fn plan(query: &Query, store: &Store) -> Result<Plan, QueryError> {
         },
         SelectList::Items(_) => Shape::Rows(items),
     };
-    Ok(Plan {
+    let plan = Plan {
         collection,
         paths: b.paths,
         filter,
@@ -220,7 +220,18 @@ pub fn plan(query: &Query, store: &Store) -> Result<Plan, QueryError> {
         shape,
         order,
         top: query.top.map(|t| t.n),
-    })
+    };
+    // A snapshot verifies lazily: what this plan reads must be verified before it runs, so
+    // that a corrupt file fails the query (pointing at its FROM) instead of answering wrongly.
+    let bound: Vec<ColumnId> = plan
+        .paths
+        .iter()
+        .flat_map(|p| p.columns.iter().copied())
+        .collect();
+    store
+        .prepare(&bound, matches!(plan.shape, Shape::Star))
+        .map_err(|e| QueryError::new(e.to_string(), query.from.span))?;
+    Ok(plan)
 }
 
 struct Binder<'s> {

@@ -12,9 +12,11 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
 
 use roaring::RoaringBitmap;
 
+use super::buf::Buf;
 use super::timestamp::Timestamp;
 use crate::index::ValueIndex;
 
@@ -140,39 +142,91 @@ impl ValueRef<'_> {
 }
 
 /// Kind bytes: one for the whole column when every value has the same, else one per value.
-enum Kinds {
+pub(crate) enum Kinds {
     Uniform(u8),
-    Each(Vec<u8>),
+    Each(Buf<u8>),
 }
 
 /// Payloads, as narrow as the column allows: none when every payload is zero (objects,
 /// booleans, nulls), 32 bits when they all fit, else 64.
-enum Payloads {
+pub(crate) enum Payloads {
     Zero,
-    U32(Vec<u32>),
-    U64(Vec<u64>),
+    U32(Buf<u32>),
+    U64(Buf<u64>),
+}
+
+/// The parts of a column that a snapshot keeps in a portable encoding (roaring bitmaps,
+/// dictionary text) and decodes on first use rather than at open.
+pub(crate) struct Decoded {
+    /// Every row of the store has a value, so a row is its own slot.
+    pub dense: bool,
+    /// Rows that have a value; the `i`-th of them holds value `i` (its *slot*).
+    pub present: RoaringBitmap,
+    /// For sparse columns: constant-time row → slot (roaring's `rank` popcounts up to a whole
+    /// 8 KB container per call, which dominated row-at-a-time scans).
+    pub ranks: Option<RankIndex>,
+    /// When set, string payloads are codes into it.
+    pub dict: Option<Vec<Box<str>>>,
+    pub index: Option<ValueIndex>,
+}
+
+impl Decoded {
+    /// What a column whose bytes failed verification reads as: no values.
+    fn unusable() -> Decoded {
+        Decoded {
+            dense: false,
+            present: RoaringBitmap::new(),
+            ranks: None,
+            dict: None,
+            index: None,
+        }
+    }
+}
+
+/// Where a snapshot column's [`Decoded`] parts come from. Decoding also verifies the
+/// checksums of every byte the column reads (kinds, payloads and arena included), so a column
+/// that decodes is a column whose bytes are as written.
+pub(crate) trait ColumnSource: Send + Sync {
+    fn decode(&self) -> Result<Decoded, String>;
+}
+
+/// Decodes a snapshot column, keeping the error (and an unusable, empty column) on failure.
+fn decode(source: &dyn ColumnSource) -> (Decoded, Option<String>) {
+    match source.decode() {
+        Ok(d) => (d, None),
+        Err(e) => (Decoded::unusable(), Some(e)),
+    }
+}
+
+enum Parts {
+    /// Built by a load.
+    Built(Decoded),
+    /// From a snapshot: decoded once, on first use (see [`Column::prepare`]).
+    Deferred {
+        source: Box<dyn ColumnSource>,
+        cell: OnceLock<(Decoded, Option<String>)>,
+    },
 }
 
 /// A finished, immutable column.
 pub struct Column {
     segments: Vec<Box<str>>,
     dotted: String,
-    /// Rows that have a value; the `i`-th of them holds value `i` (its *slot*).
-    present: RoaringBitmap,
-    /// Every row of the store has a value, so a row is its own slot.
-    dense: bool,
-    /// For sparse columns: constant-time row → slot (roaring's `rank` popcounts up to a whole
-    /// 8 KB container per call, which dominated row-at-a-time scans).
-    ranks: Option<RankIndex>,
+    parts: Parts,
     len: usize,
     kinds: Kinds,
     data: Payloads,
-    /// When set, string payloads are codes into it.
-    dict: Option<Vec<Box<str>>>,
     /// Length-prefixed text: strings when there is no dictionary, and arrays.
-    arena: Vec<u8>,
+    arena: Buf<u8>,
     kind_counts: [u32; KINDS],
-    pub(crate) index: Option<ValueIndex>,
+}
+
+/// A column's storage, for the snapshot writer.
+pub(crate) struct RawColumn<'a> {
+    pub dense: bool,
+    pub kinds: &'a Kinds,
+    pub data: &'a Payloads,
+    pub arena: &'a [u8],
 }
 
 impl Column {
@@ -186,9 +240,87 @@ impl Column {
         &self.dotted
     }
 
+    /// A column read from a snapshot: cheap parts now, the rest decoded on first use.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_snapshot(
+        segments: Vec<Box<str>>,
+        len: usize,
+        kinds: Kinds,
+        data: Payloads,
+        arena: Buf<u8>,
+        kind_counts: [u32; KINDS],
+        source: Box<dyn ColumnSource>,
+    ) -> Column {
+        let dotted = segments.join(".");
+        Column {
+            segments,
+            dotted,
+            parts: Parts::Deferred {
+                source,
+                cell: OnceLock::new(),
+            },
+            len,
+            kinds,
+            data,
+            arena,
+            kind_counts,
+        }
+    }
+
+    /// Decodes (and verifies) a snapshot column now; an error names what is wrong. Built
+    /// columns are always ready. The planner prepares every column a query binds, so that a
+    /// corrupt snapshot fails the query instead of answering it wrongly; a column read
+    /// without being prepared decodes itself on first use, and reads as having no values if
+    /// that fails.
+    pub fn prepare(&self) -> Result<(), String> {
+        match &self.parts {
+            Parts::Built(_) => Ok(()),
+            Parts::Deferred { source, cell } => match &cell.get_or_init(|| decode(&**source)).1 {
+                None => Ok(()),
+                Some(e) => Err(e.clone()),
+            },
+        }
+    }
+
+    #[inline]
+    fn parts(&self) -> &Decoded {
+        match &self.parts {
+            Parts::Built(d) => d,
+            Parts::Deferred { source, cell } => &cell.get_or_init(|| decode(&**source)).0,
+        }
+    }
+
+    /// Whether the column's lazily decoded parts are in memory (always, for a built column).
+    pub(crate) fn is_decoded(&self) -> bool {
+        match &self.parts {
+            Parts::Built(_) => true,
+            Parts::Deferred { cell, .. } => cell.get().is_some(),
+        }
+    }
+
+    pub(crate) fn set_index(&mut self, index: Option<ValueIndex>) {
+        match &mut self.parts {
+            Parts::Built(d) => d.index = index,
+            Parts::Deferred { cell, .. } => {
+                if let Some((d, _)) = cell.get_mut() {
+                    d.index = index;
+                }
+            }
+        }
+    }
+
+    pub(crate) fn raw(&self) -> RawColumn<'_> {
+        RawColumn {
+            dense: self.parts().dense,
+            kinds: &self.kinds,
+            data: &self.data,
+            arena: &self.arena,
+        }
+    }
+
     /// Rows that have a value here.
     pub fn present(&self) -> &RoaringBitmap {
-        &self.present
+        &self.parts().present
     }
 
     /// How many values of each kind byte (`Kind as usize`, timestamps at 9 and up).
@@ -206,23 +338,24 @@ impl Column {
 
     /// Whether strings are dictionary-coded, and how many distinct ones there are.
     pub fn dictionary_len(&self) -> Option<usize> {
-        self.dict.as_ref().map(Vec::len)
+        self.parts().dict.as_ref().map(Vec::len)
     }
 
     /// The bitmap index of this column's values, if it was low-cardinality (or forced).
     pub fn index(&self) -> Option<&ValueIndex> {
-        self.index.as_ref()
+        self.parts().index.as_ref()
     }
 
     /// The slot of `row`'s value, if it has one.
     #[inline]
     pub fn slot(&self, row: u32) -> Option<usize> {
-        if self.dense {
+        let parts = self.parts();
+        if parts.dense {
             ((row as usize) < self.len).then_some(row as usize)
-        } else if let Some(r) = &self.ranks {
+        } else if let Some(r) = &parts.ranks {
             r.slot(row)
-        } else if self.present.contains(row) {
-            Some(self.present.rank(row) as usize - 1)
+        } else if parts.present.contains(row) {
+            Some(parts.present.rank(row) as usize - 1)
         } else {
             None
         }
@@ -258,12 +391,12 @@ impl Column {
     /// The dictionary code of a string value, when the column has a dictionary.
     #[inline]
     pub fn code_at(&self, slot: usize) -> Option<u32> {
-        (self.dict.is_some() && self.kind_byte(slot) == Kind::String as u8)
+        (self.parts().dict.is_some() && self.kind_byte(slot) == Kind::String as u8)
             .then(|| self.payload(slot) as u32)
     }
 
     pub fn dictionary(&self) -> Option<&[Box<str>]> {
-        self.dict.as_deref()
+        self.parts().dict.as_deref()
     }
 
     #[inline]
@@ -277,8 +410,9 @@ impl Column {
             Kind::Int => ValueRef::Number(Num::Int(unzigzag(d))),
             Kind::UInt => ValueRef::Number(Num::UInt(d)),
             Kind::Float => ValueRef::Number(Num::Float(f64::from_bits(d))),
-            Kind::String => match &self.dict {
-                Some(dict) => ValueRef::String(&dict[d as usize]),
+            Kind::String => match &self.parts().dict {
+                // Codes are checked against the dictionary when a snapshot column is decoded.
+                Some(dict) => ValueRef::String(dict.get(d as usize).map_or("", |s| s)),
                 None => ValueRef::String(arena_str(&self.arena, d)),
             },
             Kind::Object => ValueRef::Object,
@@ -292,7 +426,7 @@ impl Column {
 
     /// Every (row, value) in row order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, ValueRef<'_>)> + '_ {
-        self.present
+        self.present()
             .iter()
             .enumerate()
             .map(move |(slot, row)| (row, self.value_at(slot)))
@@ -300,7 +434,7 @@ impl Column {
 
     /// Every (row, slot) in row order.
     pub fn slots(&self) -> impl Iterator<Item = (u32, usize)> + '_ {
-        self.present
+        self.present()
             .iter()
             .enumerate()
             .map(|(slot, row)| (row, slot))
@@ -309,23 +443,26 @@ impl Column {
     pub fn heap_bytes(&self) -> usize {
         let kinds = match &self.kinds {
             Kinds::Uniform(_) => 0,
-            Kinds::Each(v) => v.capacity(),
+            Kinds::Each(v) => v.heap_bytes(),
         };
         let data = match &self.data {
             Payloads::Zero => 0,
-            Payloads::U32(v) => v.capacity() * 4,
-            Payloads::U64(v) => v.capacity() * 8,
+            Payloads::U32(v) => v.heap_bytes(),
+            Payloads::U64(v) => v.heap_bytes(),
         };
-        kinds
-            + data
-            + self.arena.capacity()
-            + self
-                .dict
+        // A snapshot column not yet used holds nothing decoded; don't decode it to say so.
+        let decoded = if self.is_decoded() {
+            let p = self.parts();
+            p.dict
                 .as_ref()
                 .map_or(0, |d| d.iter().map(|s| s.len() + 16).sum())
-            + self.present.serialized_size()
-            + self.ranks.as_ref().map_or(0, RankIndex::heap_bytes)
-            + self.index.as_ref().map_or(0, ValueIndex::heap_bytes)
+                + p.present.serialized_size()
+                + p.ranks.as_ref().map_or(0, RankIndex::heap_bytes)
+                + p.index.as_ref().map_or(0, ValueIndex::heap_bytes)
+        } else {
+            0
+        };
+        kinds + data + self.arena.heap_bytes() + decoded
     }
 }
 
@@ -338,9 +475,20 @@ pub(crate) struct RankIndex {
 
 impl RankIndex {
     fn new(rows: &[u32], total_rows: u32) -> RankIndex {
+        RankIndex::from_rows(rows.iter().copied(), total_rows)
+    }
+
+    /// From the rows of a presence bitmap (a snapshot column, on first use).
+    pub(crate) fn from_bitmap(present: &RoaringBitmap, total_rows: u32) -> RankIndex {
+        RankIndex::from_rows(present.iter(), total_rows)
+    }
+
+    fn from_rows(rows: impl Iterator<Item = u32>, total_rows: u32) -> RankIndex {
         let mut words = vec![0u64; (total_rows as usize).div_ceil(64)];
-        for &r in rows {
-            words[r as usize >> 6] |= 1 << (r & 63);
+        for r in rows {
+            if let Some(w) = words.get_mut(r as usize >> 6) {
+                *w |= 1 << (r & 63);
+            }
         }
         let mut before = Vec::with_capacity(words.len());
         let mut acc = 0u32;
@@ -378,7 +526,9 @@ fn unzigzag(d: u64) -> i64 {
 }
 
 fn arena_str(arena: &[u8], offset: u64) -> &str {
-    let (len, body) = read_varint(&arena[offset as usize..]);
+    // Offsets of a snapshot column are checksummed, not each validated: stay in bounds.
+    let at = usize::try_from(offset).unwrap_or(usize::MAX);
+    let (len, body) = read_varint(arena.get(at..).unwrap_or_default());
     // The arena only ever receives `&str` bytes, and offsets come from its own writer.
     std::str::from_utf8(&body[..len]).unwrap_or_default()
 }
@@ -614,30 +764,37 @@ pub fn merge_column(
     let kinds = match kinds.first() {
         Some(&k0) if kinds.iter().all(|&k| k == k0) => Kinds::Uniform(k0),
         None => Kinds::Uniform(Kind::Null as u8),
-        _ => Kinds::Each(kinds),
+        _ => Kinds::Each(kinds.into()),
     };
     let max = data.iter().copied().max().unwrap_or(0);
     let data = if max == 0 {
         Payloads::Zero
     } else if max <= u64::from(u32::MAX) {
-        Payloads::U32(data.into_iter().map(|d| d as u32).collect())
+        Payloads::U32(
+            data.into_iter()
+                .map(|d| d as u32)
+                .collect::<Vec<_>>()
+                .into(),
+        )
     } else {
-        Payloads::U64(data)
+        Payloads::U64(data.into())
     };
     let dotted = segments.join(".");
     Column {
         segments,
         dotted,
-        present,
-        dense,
-        ranks,
+        parts: Parts::Built(Decoded {
+            dense,
+            present,
+            ranks,
+            dict: dict.map(|(_, v)| v),
+            index: None,
+        }),
         len: n,
         kinds,
         data,
-        dict: dict.map(|(_, v)| v),
-        arena,
+        arena: arena.into(),
         kind_counts,
-        index: None,
     }
 }
 
@@ -723,7 +880,7 @@ mod tests {
         assert_eq!(c.dictionary_len(), None);
         assert_eq!(c.get(999), Some(ValueRef::String("id-999")));
         assert_eq!(c.get(1000), Some(ValueRef::String("short")));
-        assert!(c.dense);
+        assert!(c.parts().dense);
         assert!(matches!(c.data, Payloads::U32(_)));
     }
 

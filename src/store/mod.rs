@@ -13,24 +13,37 @@
 //! from their full twin instead of from columns and bitmaps.
 //!
 //! The full twin of a row (for `SELECT *`) is rebuilt from the record's bytes, which the store
-//! keeps addressable (a range of the mapped input) rather than copying.
+//! keeps addressable (a range of the mapped input) rather than copying; a store opened from a
+//! snapshot reads it from the snapshot's compressed twin blocks instead.
+//!
+//! Typed vectors are [`Buf`]s: owned after a load, views into the memory map after a snapshot
+//! is opened. Parts that a snapshot keeps encoded (bitmaps, dictionaries) are decoded, and
+//! every snapshot byte verified, on first use; [`Store::prepare`] does it up front and reports
+//! corruption as an error (the planner calls it for every query).
 
+mod buf;
 mod column;
 mod timestamp;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use roaring::RoaringBitmap;
 
+pub(crate) use buf::{Backing, Buf};
 pub use column::{merge_column, Column, ColumnBuilder, Kind, Num, ValueRef, KINDS};
+pub(crate) use column::{ColumnSource, Decoded, Kinds, Payloads, RankIndex};
 pub use timestamp::{TimeText, Timestamp};
 
 use crate::error::LoadError;
 use crate::source::SourceFile;
 
 /// Where a row's record lives: a byte range of one of the store's inputs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// `repr(C)` without padding, so that a snapshot's row table is viewed in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
 pub struct RowSource {
     pub file: u32,
     pub len: u32,
@@ -40,10 +53,35 @@ pub struct RowSource {
 /// Identifies a column within its store.
 pub type ColumnId = u32;
 
+/// Where full twins come from.
+pub(crate) enum Twins {
+    /// Re-parsed from the record bytes of the inputs.
+    Inputs(Arc<Vec<SourceFile>>),
+    /// Read from a snapshot's twin blocks.
+    Snapshot(Box<dyn SnapshotTwins>),
+}
+
+/// The twins (and provenance) of a store opened from a snapshot, implemented by
+/// [`crate::snapshot`]. Errors are reasons; the store adds the file name.
+pub(crate) trait SnapshotTwins: Send + Sync {
+    /// The snapshot's file name.
+    fn file(&self) -> &str;
+    /// The names of the inputs the snapshot was made from (what [`RowSource::file`] indexes).
+    fn input_names(&self) -> &[String];
+    /// Calls `f` with the compact JSON text of a row's normalised twin.
+    fn with_twin_text(&self, row: u32, f: &mut dyn FnMut(&[u8])) -> Result<(), String>;
+    /// Verifies the blocks holding `rows` (every block when `None`), once.
+    fn verify_twins(&self, rows: Option<&RoaringBitmap>) -> Result<(), String>;
+    /// Verifies the row table, once.
+    fn verify_rows(&self) -> Result<(), String>;
+    /// Snapshot bytes held in memory rather than mapped.
+    fn owned_bytes(&self) -> usize;
+}
+
 /// An immutable, `Send + Sync` columnar store of twins.
 pub struct Store {
-    pub(crate) files: Arc<Vec<SourceFile>>,
-    pub(crate) rows: Vec<RowSource>,
+    pub(crate) twins: Twins,
+    pub(crate) rows: Buf<RowSource>,
     pub(crate) modules: RoaringBitmap,
     pub(crate) irregular: RoaringBitmap,
     pub(crate) columns: Vec<Column>,
@@ -61,6 +99,22 @@ impl Store {
         irregular: RoaringBitmap,
         columns: Vec<Column>,
     ) -> Store {
+        Store::with_twins(
+            Twins::Inputs(files),
+            rows.into(),
+            modules,
+            irregular,
+            columns,
+        )
+    }
+
+    pub(crate) fn with_twins(
+        twins: Twins,
+        rows: Buf<RowSource>,
+        modules: RoaringBitmap,
+        irregular: RoaringBitmap,
+        columns: Vec<Column>,
+    ) -> Store {
         let mut by_lower: HashMap<Vec<String>, Vec<ColumnId>> = HashMap::new();
         for (i, c) in columns.iter().enumerate() {
             let key = c.segments().iter().map(|s| s.to_lowercase()).collect();
@@ -74,7 +128,7 @@ impl Store {
             (modules.clone(), &modules - &irregular),
         ];
         Store {
-            files,
+            twins,
             rows,
             modules,
             irregular,
@@ -147,59 +201,163 @@ impl Store {
             })
     }
 
-    /// The input name and byte range of a row's record.
-    pub fn row_source(&self, row: u32) -> (&str, RowSource) {
-        let src = self.rows[row as usize];
-        (&self.files[src.file as usize].name, src)
-    }
-
-    /// The raw bytes of a row's record as read from its input.
-    pub(crate) fn raw(&self, row: u32) -> &[u8] {
-        let src = self.rows[row as usize];
-        let bytes: &[u8] = &self.files[src.file as usize];
-        let start = src.offset as usize;
-        &bytes[start..start + src.len as usize]
+    /// The input name and byte range of a row's record; `None` for a row out of range, or
+    /// when a snapshot's row table fails its checksum.
+    pub fn row_source(&self, row: u32) -> Option<(&str, RowSource)> {
+        let src = *self.rows.get(row as usize)?;
+        let name = match &self.twins {
+            Twins::Inputs(files) => &files.get(src.file as usize)?.name,
+            Twins::Snapshot(s) => {
+                s.verify_rows().ok()?;
+                s.input_names().get(src.file as usize)?
+            }
+        };
+        Some((name, src))
     }
 
     /// The full normalised twin of a row (SPEC §1.2, key order of §2.4), secrets removed.
     ///
-    /// Fails only if an input changed on disk after it was loaded.
+    /// Fails if an input changed on disk after it was loaded, or if the snapshot the store
+    /// was opened from is corrupt where the row's twin is kept.
     pub fn twin(&self, row: u32) -> Result<serde_json::Value, LoadError> {
-        crate::ingest::twin_from_bytes(self.raw(row)).map_err(|reason| {
-            let (file, src) = self.row_source(row);
-            LoadError::Record {
-                at: crate::error::Location {
-                    file: file.to_string(),
-                    line: 0,
-                    byte: src.offset,
-                },
-                reason: format!("record changed since it was loaded: {reason}"),
+        let files = match &self.twins {
+            Twins::Snapshot(s) => {
+                // The text is a normalised twin, which normalises to itself: the tape reader
+                // is the same (and as fast) as for input records.
+                let mut twin = Err(String::new());
+                let read = s.with_twin_text(row, &mut |text| {
+                    twin = crate::ingest::twin_from_bytes(text)
+                        .map_err(|e| format!("twin of row {row}: {e}"));
+                });
+                return read.and(twin).map_err(|reason| LoadError::Snapshot {
+                    file: s.file().to_string(),
+                    reason,
+                });
             }
-        })
+            Twins::Inputs(files) => files,
+        };
+        let changed = |file: &str, byte: u64, reason: String| LoadError::Record {
+            at: crate::error::Location {
+                file: file.to_string(),
+                line: 0,
+                byte,
+            },
+            reason: format!("record changed since it was loaded: {reason}"),
+        };
+        let Some((file, src, raw)) = Store::raw(files, &self.rows, row) else {
+            return Err(changed("", 0, format!("no row {row}")));
+        };
+        crate::ingest::twin_from_bytes(raw)
+            .map_err(|reason| changed(&file.name, src.offset, reason))
+    }
+
+    /// The input, place and bytes of a row's record, for a store built from inputs.
+    fn raw<'a>(
+        files: &'a [SourceFile],
+        rows: &[RowSource],
+        row: u32,
+    ) -> Option<(&'a SourceFile, RowSource, &'a [u8])> {
+        let src = *rows.get(row as usize)?;
+        let file = files.get(src.file as usize)?;
+        let bytes: &[u8] = file;
+        let start = usize::try_from(src.offset).ok()?;
+        let raw = bytes.get(start..start.checked_add(src.len as usize)?)?;
+        Some((file, src, raw))
+    }
+
+    /// Readies `columns` to be read, and the twins a query over them may read (all of them
+    /// when `all_twins`, e.g. for `SELECT *`, or when a column holds objects, which are read
+    /// from twins; else those of irregular rows). A store built by a load is always ready; a
+    /// snapshot store decodes and verifies here what it has not yet, so that corruption is an
+    /// error rather than a wrong answer.
+    pub fn prepare(&self, columns: &[ColumnId], all_twins: bool) -> Result<(), LoadError> {
+        let Twins::Snapshot(s) = &self.twins else {
+            return Ok(());
+        };
+        let corrupt = |reason: String| LoadError::Snapshot {
+            file: s.file().to_string(),
+            reason,
+        };
+        let mut objects = false;
+        for &id in columns {
+            let Some(c) = self.columns.get(id as usize) else {
+                continue;
+            };
+            c.prepare()
+                .map_err(|e| corrupt(format!("column '{}': {e}", c.dotted())))?;
+            objects |= c.kind_counts()[Kind::Object as usize] > 0;
+        }
+        if all_twins || objects {
+            s.verify_twins(None).map_err(corrupt)
+        } else if !self.irregular.is_empty() {
+            s.verify_twins(Some(&self.irregular)).map_err(corrupt)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Verifies everything a snapshot store has not verified yet (every column, every twin
+    /// block, the row table); a store built by a load has nothing to verify.
+    pub fn verify(&self) -> Result<(), LoadError> {
+        let Twins::Snapshot(s) = &self.twins else {
+            return Ok(());
+        };
+        let ids: Vec<ColumnId> = (0..self.columns.len() as ColumnId).collect();
+        ids.par_iter()
+            .try_for_each(|&id| self.prepare(&[id], false))?;
+        let corrupt = |reason: String| LoadError::Snapshot {
+            file: s.file().to_string(),
+            reason,
+        };
+        s.verify_rows().map_err(corrupt)?;
+        s.verify_twins(None).map_err(corrupt)
+    }
+
+    /// The snapshot file this store was opened from, if it was.
+    pub fn snapshot_file(&self) -> Option<&str> {
+        match &self.twins {
+            Twins::Snapshot(s) => Some(s.file()),
+            Twins::Inputs(_) => None,
+        }
     }
 
     /// The value at an exact (document-spelled) path of a row's twin, built from that subtree
     /// only; `None` when the path is not there (or the input changed since the load).
     pub fn subtree<S: AsRef<str>>(&self, row: u32, path: &[S]) -> Option<serde_json::Value> {
-        crate::ingest::subtree_from_bytes(self.raw(row), path)
-            .ok()
-            .flatten()
+        match &self.twins {
+            Twins::Inputs(files) => {
+                let (_, _, raw) = Store::raw(files, &self.rows, row)?;
+                crate::ingest::subtree_from_bytes(raw, path).ok().flatten()
+            }
+            // Twin text normalises to itself, so the subtree reader applies unchanged.
+            Twins::Snapshot(s) => {
+                let mut found = None;
+                s.with_twin_text(row, &mut |text| {
+                    found = crate::ingest::subtree_from_bytes(text, path).ok().flatten();
+                })
+                .ok()?;
+                found
+            }
+        }
     }
 
     /// Bytes held by columns and indexes (excluding the inputs' mapped pages).
     pub fn heap_bytes(&self) -> usize {
         let cols: usize = self.columns.iter().map(Column::heap_bytes).sum();
-        cols + self.rows.capacity() * std::mem::size_of::<RowSource>()
+        cols + self.rows.heap_bytes()
             + self.modules.serialized_size()
             + self.irregular.serialized_size()
     }
 
     /// Bytes of inputs held in memory rather than mapped (decompressed `.gz`, standard input).
     pub fn owned_input_bytes(&self) -> usize {
-        self.files
-            .iter()
-            .filter(|f| !f.is_mapped())
-            .map(|f| f.len())
-            .sum()
+        match &self.twins {
+            Twins::Inputs(files) => files
+                .iter()
+                .filter(|f| !f.is_mapped())
+                .map(|f| f.len())
+                .sum(),
+            Twins::Snapshot(s) => s.owned_bytes(),
+        }
     }
 }

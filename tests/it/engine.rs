@@ -68,3 +68,27 @@ fn pages_cover_every_result_once_and_tokens_are_bound_to_their_query() {
     );
     assert!(fleet.query_page(sql, 1, Some("garbage")).is_err());
 }
+
+/// `ORDER BY path TOP n` over an indexed path walks the index; mixed types, undefined values
+/// and objects must still come in the reference's order, ties in row order.
+#[test]
+fn order_by_top_over_an_index_matches_the_reference() {
+    let fixture = golden::fixture_path("mixed");
+    for path in [
+        "tags.n",
+        "tags.x",
+        "tags.obj",
+        "tags.arr",
+        "status",
+        "tags.nothing",
+    ] {
+        for dir in ["", " DESC"] {
+            for top in [1, 2, 3, 5] {
+                let sql = format!("SELECT TOP {top} deviceId FROM devices ORDER BY {path}{dir}");
+                let want = golden::reference_engine(&fixture, &sql);
+                let got = engine_with(LoadOptions::default().chunk_bytes)(&fixture, &sql);
+                assert_eq!(got, want, "{sql}");
+            }
+        }
+    }
+}

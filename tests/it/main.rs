@@ -9,5 +9,6 @@ mod ingest;
 mod props;
 mod reference;
 mod regressions;
+mod snapshot;
 mod sql;
 mod strategies;

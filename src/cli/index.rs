@@ -1,0 +1,135 @@
+//! `twindex index`: parse the inputs once and write a snapshot, which every command that takes
+//! a SOURCE then opens in milliseconds (recognised by its magic bytes, whatever its name).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::error::{note, Failure};
+use super::input::Inputs;
+use super::output::{bytes, count};
+use crate::snapshot::{OpenOptions, WriteOptions, WriteSummary};
+use crate::{Fleet, LoadError};
+
+/// Parse the inputs once and write a snapshot of the fleet.
+///
+/// The snapshot holds the columns, dictionaries and bitmap indexes, viewed in place from a
+/// memory map, and every twin (compressed), so queries need neither the inputs nor a new
+/// parse. It never holds symmetric keys. The file is written aside and renamed into place.
+///
+/// Exit codes: 0 success, 1 an input could not be loaded or the snapshot not written.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    twindex index devices.txt twins.json -o fleet.twx\n  \
+    twindex query \"SELECT COUNT() FROM devices WHERE status = 'disabled'\" fleet.twx\n  \
+    twindex stats fleet.twx")]
+pub struct IndexArgs {
+    /// The snapshot to write (replaced atomically if it exists).
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+
+    /// Read the written snapshot back and verify every checksum. (A snapshot given as input is
+    /// always verified before it is rewritten.)
+    #[arg(long)]
+    verify: bool,
+
+    /// Twins per compressed block: larger blocks make a smaller file and slower single-twin
+    /// reads.
+    #[arg(long, value_name = "N", default_value_t = WriteOptions::default().block_rows,
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    block_rows: u32,
+
+    #[command(flatten)]
+    inputs: Inputs,
+}
+
+/// A progress bar appears only for writes still running after this long.
+const BAR_DELAY: Duration = Duration::from_secs(1);
+
+pub fn run(args: IndexArgs) -> Result<(), Failure> {
+    let started = Instant::now();
+    let fleet = args.inputs.load()?;
+    let load = started.elapsed();
+    let opts = WriteOptions {
+        block_rows: args.block_rows,
+        ..WriteOptions::default()
+    };
+    let summary = write_with_progress(&fleet, &args.output, opts)?;
+    let name = args.output.display();
+    if args.verify {
+        Fleet::open_with(&args.output, &OpenOptions { verify: true })?;
+    }
+    let input_bytes = fleet.report().bytes;
+    note(format_args!(
+        "wrote {name}: {} twins, {} paths, {} ({:.0}% of the inputs' {}) in {:.1} s \
+         (load {:.1} s, write {:.1} s){}",
+        count(u64::from(fleet.store().len())),
+        count(fleet.store().columns().len() as u64),
+        bytes(summary.bytes),
+        100.0 * summary.bytes as f64 / input_bytes.max(1) as f64,
+        bytes(input_bytes),
+        started.elapsed().as_secs_f64(),
+        load.as_secs_f64(),
+        summary.elapsed_ms / 1000.0,
+        if args.verify { "; verified" } else { "" }
+    ));
+    Ok(())
+}
+
+/// Writes the snapshot, drawing a progress bar of twins written on stderr when it is a
+/// terminal and the write takes longer than [`BAR_DELAY`].
+fn write_with_progress(
+    fleet: &Fleet,
+    path: &std::path::Path,
+    mut opts: WriteOptions,
+) -> Result<WriteSummary, LoadError> {
+    if !std::io::stderr().is_terminal() {
+        return fleet.write_snapshot_with(path, &opts);
+    }
+    let progress = Arc::new(AtomicU64::new(0));
+    opts.progress = Some(Arc::clone(&progress));
+    let total = u64::from(fleet.store().len());
+    std::thread::scope(|scope| {
+        let (done, finished) = mpsc::channel();
+        let opts = &opts;
+        let writer = scope.spawn(move || {
+            // The receiver outlives this thread (the scope joins it first), so this cannot fail.
+            let _ = done.send(fleet.write_snapshot_with(path, opts));
+        });
+        let started = Instant::now();
+        let mut bar: Option<ProgressBar> = None;
+        loop {
+            match finished.recv_timeout(Duration::from_millis(100)) {
+                Ok(result) => {
+                    if let Some(bar) = bar {
+                        bar.finish_and_clear();
+                    }
+                    return result;
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                // The writer panicked before sending: pass its panic on.
+                Err(mpsc::RecvTimeoutError::Disconnected) => match writer.join() {
+                    Err(panic) => std::panic::resume_unwind(panic),
+                    Ok(()) => unreachable!("the writer sends before it returns"),
+                },
+            }
+            if bar.is_none() && started.elapsed() >= BAR_DELAY {
+                let b = ProgressBar::new(total);
+                if let Ok(style) = ProgressStyle::with_template(
+                    "writing twins {bar:30} {human_pos}/{human_len} ({per_sec}, {eta} left)",
+                ) {
+                    b.set_style(style);
+                }
+                bar = Some(b);
+            }
+            if let Some(bar) = &bar {
+                bar.set_position(progress.load(Ordering::Relaxed));
+            }
+        }
+    })
+}
