@@ -4,8 +4,8 @@
 //!
 //! `tests/it/ingest.rs` covers the ordinary shapes (export lines, BOM with CRLF and a leading
 //! comment, gzip, a truncated array element, a 100 MB line); this file adds the rest.
-//! Snapshots do not exist yet: when they do, their bad inputs (truncated file, wrong magic,
-//! wrong version, corrupted offsets) belong here too.
+//! Bad snapshots (empty, wrong magic, newer version, truncated at every section boundary,
+//! flipped bytes) are in `tests/it/snapshot.rs`, beside the format they break.
 
 use std::io::Write;
 
