@@ -16,9 +16,10 @@ fn main() {
         "ingest_record" => twindex::fuzzing::ingest_record,
         "ingest_file" => twindex::fuzzing::ingest_file,
         "differential" => twindex::fuzzing::differential,
+        "snapshot_open" => twindex::fuzzing::snapshot_open,
         _ => {
             eprintln!(
-                "usage: fuzz_case sql_roundtrip|ingest_record|ingest_file|differential FILE..."
+                "usage: fuzz_case sql_roundtrip|ingest_record|ingest_file|differential|snapshot_open FILE..."
             );
             std::process::exit(2);
         }

@@ -286,6 +286,88 @@ fn fixed_fleet() -> &'static (Fleet, Vec<Value>) {
     })
 }
 
+/// A snapshot on arbitrary bytes: opening it and querying it never panic, whatever the bytes.
+/// The first byte chooses what the rest is. Odd: a whole file. Even: patches to a valid
+/// snapshot of a small fleet, three bytes each (a little-endian offset, taken modulo the
+/// snapshot's length, and a byte to xor in there), so that mutations get past the magic and the
+/// header into sections, checksums and decoders. A snapshot left intact answers exactly like
+/// the load it was written from.
+pub fn snapshot_open(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let (bytes, intact) = if mode % 2 == 1 {
+        (rest.to_vec(), false)
+    } else {
+        let mut bytes = fixed_snapshot().to_vec();
+        let mut intact = true;
+        for patch in rest.chunks_exact(3) {
+            let at = usize::from(u16::from_le_bytes([patch[0], patch[1]])) % bytes.len();
+            bytes[at] ^= patch[2];
+            intact &= patch[2] == 0;
+        }
+        (bytes, intact)
+    };
+    for verify in [false, true] {
+        let opts = crate::snapshot::OpenOptions { verify };
+        let fleet = match Fleet::open_bytes("fuzz.twx", &bytes, &opts) {
+            Ok(fleet) => fleet,
+            Err(e) => {
+                assert!(!intact, "an intact snapshot does not open: {e}");
+                continue;
+            }
+        };
+        let _ = fleet.report().records;
+        for sql in SNAPSHOT_QUERIES {
+            let answer = fleet
+                .query(sql)
+                .map(|rows| serde_json::to_string(&rows.collect::<Vec<Value>>()).expect("JSON"))
+                .map_err(|e| e.render(sql));
+            if intact {
+                let loaded = fixed_fleet()
+                    .0
+                    .query(sql)
+                    .map(|rows| serde_json::to_string(&rows.collect::<Vec<Value>>()).expect("JSON"))
+                    .map_err(|e| e.render(sql));
+                assert!(
+                    answer == loaded,
+                    "the snapshot answers {sql:?} unlike its load\nsnapshot: {answer:?}\nload:     {loaded:?}"
+                );
+            }
+        }
+    }
+}
+
+/// Queries over every kind of section: twins, indexed and unindexed columns, arrays, objects,
+/// grouping, ordering, modules.
+const SNAPSHOT_QUERIES: &[&str] = &[
+    "SELECT * FROM devices",
+    "SELECT * FROM devices.modules",
+    "SELECT COUNT() AS n FROM devices WHERE tags.a = 5 OR status = 'enabled'",
+    "SELECT tags.region AS region, COUNT() AS n, MAX(tags.a) AS top FROM devices GROUP BY tags.region",
+    "SELECT deviceId, tags.roles, tags.o, properties.reported.fw FROM devices WHERE IS_DEFINED(tags.o) OR STARTSWITH(deviceId, 'd') ORDER BY properties.reported.fw DESC",
+    "SELECT TOP 2 deviceId FROM devices WHERE tags.roles[0] = 'y' OR ARRAY_CONTAINS(tags.roles, 'x') ORDER BY version",
+];
+
+/// The snapshot of [`FIXED_FLEET`], written once per process.
+fn fixed_snapshot() -> &'static [u8] {
+    static SNAPSHOT: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    SNAPSHOT.get_or_init(|| {
+        let path = std::env::temp_dir().join(format!(
+            "twindex-fuzz-{}-{:?}.twx",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        fixed_fleet()
+            .0
+            .write_snapshot(&path)
+            .expect("write the fixed snapshot");
+        let bytes = std::fs::read(&path).expect("read the fixed snapshot back");
+        let _ = std::fs::remove_file(&path);
+        bytes
+    })
+}
+
 /// What [`differential`] runs for some bytes: the fleet's JSON lines, the query, and whether
 /// each record is loaded as a chunk of its own. (`cargo run --example fuzz_case` shows it.)
 pub struct DifferentialCase {

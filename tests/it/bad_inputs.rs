@@ -4,8 +4,8 @@
 //!
 //! `tests/it/ingest.rs` covers the ordinary shapes (export lines, BOM with CRLF and a leading
 //! comment, gzip, a truncated array element, a 100 MB line); this file adds the rest.
-//! Snapshots do not exist yet: when they do, their bad inputs (truncated file, wrong magic,
-//! wrong version, corrupted offsets) belong here too.
+//! Bad snapshots (empty, wrong magic, newer version, truncated at every section boundary,
+//! flipped bytes) are in `tests/it/snapshot.rs`, beside the format they break.
 
 use std::io::Write;
 
@@ -883,6 +883,19 @@ fn query_limits_are_errors_not_stack_overflows() {
     // first, each parenthesis opens one more.
     let q = format!("SELECT * FROM devices WHERE {}1", "(".repeat(1000));
     let at = "SELECT * FROM devices WHERE ".len() as u32 + 128;
+    assert_eq!(
+        render(&q),
+        ("query nests too deeply (limit 128)".to_string(), at)
+    );
+
+    // Array literals in an IN list share the budget, two levels per bracket: of 30,000
+    // brackets (60 KB), the 65th is where it runs out.
+    let q = format!(
+        "SELECT * FROM devices WHERE x IN {}1{}",
+        "[".repeat(30_000),
+        "]".repeat(30_000)
+    );
+    let at = "SELECT * FROM devices WHERE x IN ".len() as u32 + 64;
     assert_eq!(
         render(&q),
         ("query nests too deeply (limit 128)".to_string(), at)

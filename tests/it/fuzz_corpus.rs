@@ -10,6 +10,7 @@ const TARGETS: &[(&str, Target)] = &[
     ("ingest_record", twindex::fuzzing::ingest_record),
     ("ingest_file", twindex::fuzzing::ingest_file),
     ("differential", twindex::fuzzing::differential),
+    ("snapshot_open", twindex::fuzzing::snapshot_open),
 ];
 
 fn replay(target: &str, entry: Target) {
@@ -66,6 +67,11 @@ fn ingest_file_corpus() {
 #[test]
 fn differential_corpus() {
     replay(TARGETS[3].0, TARGETS[3].1);
+}
+
+#[test]
+fn snapshot_open_corpus() {
+    replay(TARGETS[4].0, TARGETS[4].1);
 }
 
 /// The fuzz crate's targets and this list name the same functions.
