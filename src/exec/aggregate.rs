@@ -11,7 +11,6 @@ use serde_json::Value;
 
 use super::eval::{eval, Env, RowCtx};
 use super::value::{total_cmp, Val};
-use crate::index::IndexKey;
 use crate::plan::{AggregateSpec, Plan};
 use crate::sql::AggregateFunc;
 use crate::store::{Kind, Store};
@@ -194,24 +193,17 @@ pub fn group_by_index(store: &Store, plan: &Plan, matches: &RoaringBitmap) -> Op
         if bp.has_tail() {
             return None;
         }
-        let mut merged: Vec<(IndexKey, RoaringBitmap)> = Vec::new();
+        let mut indexes = Vec::with_capacity(bp.columns.len());
         for &c in &bp.columns {
             let col = store.column(c);
             let counts = col.kind_counts();
             if counts[Kind::Object as usize] + counts[Kind::Array as usize] > 0 {
                 return None;
             }
-            for (k, b) in col.index()?.entries() {
-                match merged
-                    .iter_mut()
-                    .find(|(m, _)| m.cmp_key(k) == Ordering::Equal)
-                {
-                    Some((_, mb)) => *mb |= b,
-                    None => merged.push((k.clone(), b.clone())),
-                }
-            }
+            indexes.push(col.index()?);
         }
-        per_key.push(merged.into_iter().map(|(_, b)| b).collect());
+        let merged = crate::index::merged_entries(indexes);
+        per_key.push(merged.into_iter().map(|(_, b)| b.into_owned()).collect());
     }
     // Split the matching rows key by key; rows without a value form the undefined group.
     let mut parts: Vec<RoaringBitmap> = vec![matches.clone()];

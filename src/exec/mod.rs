@@ -300,39 +300,24 @@ fn order_by_index(
     if bp.has_tail() || top >= matches.len() as usize || !matches.is_disjoint(store.irregular()) {
         return None;
     }
-    // Spellings of the path merge by key; the usual single spelling borrows its bitmaps.
-    let mut entries: Vec<(&crate::index::IndexKey, std::borrow::Cow<'_, RoaringBitmap>)> =
-        Vec::new();
-    for &c in &bp.columns {
-        for (k, b) in store.column(c).index()?.entries() {
-            match entries
-                .iter_mut()
-                .find(|(e, _)| e.cmp_key(k) == Ordering::Equal)
-            {
-                Some((_, eb)) => *eb.to_mut() |= b,
-                None => entries.push((k, std::borrow::Cow::Borrowed(b))),
-            }
-        }
-    }
-    entries.sort_by(|a, b| a.0.cmp_key(b.0));
+    let indexes: Vec<_> = bp
+        .columns
+        .iter()
+        .map(|&c| store.column(c).index())
+        .collect::<Option<_>>()?;
+    let entries = crate::index::merged_entries(indexes);
     // Groups in output order, each computed only when reached: TOP n usually stops within
     // the first few values.
-    let undefined = || -> RoaringBitmap {
-        let defined: RoaringBitmap = bp
-            .columns
+    let defined = || -> RoaringBitmap {
+        bp.columns
             .iter()
             .map(|&c| store.column(c).present())
-            .union();
-        matches - &defined
+            .union()
     };
-    let objects = || -> RoaringBitmap {
-        let defined: RoaringBitmap = bp
-            .columns
-            .iter()
-            .map(|&c| store.column(c).present())
-            .union();
+    let undefined = || matches - &defined();
+    let objects = || {
         let primitives: RoaringBitmap = entries.iter().map(|(_, b)| b.as_ref()).union();
-        (defined - &primitives) & matches
+        (defined() - &primitives) & matches
     };
     let mut order: Vec<KeyRun> = Vec::with_capacity(entries.len() + 2);
     if term.descending {

@@ -217,6 +217,27 @@ pub fn bitmap_from_sorted(rows: &[u32]) -> RoaringBitmap {
     RoaringBitmap::from_lsb0_bytes(base, &bits)
 }
 
+/// The entries of several indexes (the spellings of one path) merged by key, in key order;
+/// a key present in one index only borrows its bitmap.
+pub fn merged_entries<'a>(
+    indexes: impl IntoIterator<Item = &'a ValueIndex>,
+) -> Vec<(&'a IndexKey, std::borrow::Cow<'a, RoaringBitmap>)> {
+    let mut merged: Vec<(&IndexKey, std::borrow::Cow<'_, RoaringBitmap>)> = Vec::new();
+    for ix in indexes {
+        for (k, b) in ix.entries() {
+            match merged
+                .iter_mut()
+                .find(|(m, _)| m.cmp_key(k) == Ordering::Equal)
+            {
+                Some((_, mb)) => *mb.to_mut() |= b,
+                None => merged.push((k, std::borrow::Cow::Borrowed(b))),
+            }
+        }
+    }
+    merged.sort_by(|a, b| a.0.cmp_key(b.0));
+    merged
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RangeOp {
     Lt,
