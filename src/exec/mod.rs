@@ -300,41 +300,57 @@ fn order_by_index(
     if bp.has_tail() || top >= matches.len() as usize || !matches.is_disjoint(store.irregular()) {
         return None;
     }
-    let mut entries: Vec<(&crate::index::IndexKey, RoaringBitmap)> = Vec::new();
+    // Spellings of the path merge by key; the usual single spelling borrows its bitmaps.
+    let mut entries: Vec<(&crate::index::IndexKey, std::borrow::Cow<'_, RoaringBitmap>)> =
+        Vec::new();
     for &c in &bp.columns {
         for (k, b) in store.column(c).index()?.entries() {
             match entries
                 .iter_mut()
                 .find(|(e, _)| e.cmp_key(k) == Ordering::Equal)
             {
-                Some((_, eb)) => *eb |= b,
-                None => entries.push((k, b.clone())),
+                Some((_, eb)) => *eb.to_mut() |= b,
+                None => entries.push((k, std::borrow::Cow::Borrowed(b))),
             }
         }
     }
     entries.sort_by(|a, b| a.0.cmp_key(b.0));
-    let defined = bp
-        .columns
-        .iter()
-        .map(|&c| store.column(c).present())
-        .union()
-        & matches;
-    let primitives = entries.iter().map(|(_, b)| b).union() & matches;
-    let undefined = matches - &defined;
-    let objects = defined - &primitives;
-    let mut groups: Vec<RoaringBitmap> = Vec::with_capacity(entries.len() + 2);
-    let values = entries.into_iter().map(|(_, b)| b & matches);
+    // Groups in output order, each computed only when reached: TOP n usually stops within
+    // the first few values.
+    let undefined = || -> RoaringBitmap {
+        let defined: RoaringBitmap = bp
+            .columns
+            .iter()
+            .map(|&c| store.column(c).present())
+            .union();
+        matches - &defined
+    };
+    let objects = || -> RoaringBitmap {
+        let defined: RoaringBitmap = bp
+            .columns
+            .iter()
+            .map(|&c| store.column(c).present())
+            .union();
+        let primitives: RoaringBitmap = entries.iter().map(|(_, b)| b.as_ref()).union();
+        (defined - &primitives) & matches
+    };
+    let mut order: Vec<KeyRun> = Vec::with_capacity(entries.len() + 2);
     if term.descending {
-        groups.extend(values.rev());
-        groups.push(undefined);
+        order.extend((0..entries.len()).rev().map(KeyRun::Value));
+        order.push(KeyRun::Undefined);
     } else {
-        groups.push(undefined);
-        groups.extend(values);
+        order.push(KeyRun::Undefined);
+        order.extend((0..entries.len()).map(KeyRun::Value));
     }
-    groups.push(objects);
+    order.push(KeyRun::Objects);
     let mut rows = Vec::with_capacity(top);
-    for g in &groups {
-        for r in g {
+    for g in order {
+        let bitmap = match g {
+            KeyRun::Value(i) => entries[i].1.as_ref() & matches,
+            KeyRun::Undefined => undefined(),
+            KeyRun::Objects => objects(),
+        };
+        for r in &bitmap {
             if rows.len() == top {
                 return Some(rows);
             }
@@ -342,6 +358,13 @@ fn order_by_index(
         }
     }
     Some(rows)
+}
+
+/// A run of rows with one ORDER BY key, for [`order_by_index`].
+enum KeyRun {
+    Value(usize),
+    Undefined,
+    Objects,
 }
 
 /// Sorts matching rows by the ORDER BY terms (stable: ties keep row order) and keeps `top`.
