@@ -175,7 +175,10 @@ pub fn load_files(
     for (fi, f) in files.iter().enumerate() {
         let fi = fi as u32;
         let (body, bom) = strip_bom(f);
-        let first = body.iter().position(|b| !b.is_ascii_whitespace());
+        // JSON's white space only (not form feed), as the array scanner and parser see it.
+        let first = body
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
         let layout = match first.map(|i| body[i]) {
             Some(b'[') => Layout::JsonArray,
             _ => Layout::JsonLines,

@@ -267,3 +267,12 @@ fn validation_findings_are_counted_and_strict_fails() {
     let err = try_load(&[("v.txt", text)], true).err().unwrap();
     assert!(matches!(err, LoadError::Invalid { .. }), "{err}");
 }
+
+#[test]
+fn a_form_feed_before_an_array_is_not_json_white_space() {
+    // Detected as JSON Lines (JSON's white space excludes form feed), so the one line is a
+    // counted skip, not a whole file silently lost.
+    let f = load(&[("ff.json", b"\x0C[{\"deviceId\":\"a\"}]\n")]);
+    let r = f.report();
+    assert_eq!((r.records, r.skipped, r.files[0].units), (0, 1, 1));
+}
