@@ -40,6 +40,10 @@ pub enum LoadError {
         path: String,
         rule: String,
     },
+    /// More distinct member paths than the load allows (`LoadOptions::max_paths`); `at` is
+    /// the record that brought one too many.
+    #[error("{at}: more than {limit} distinct paths in one load (twindex keeps a column per path; the limit keeps an input with a new key in every record from taking all memory)")]
+    TooManyPaths { at: Location, limit: usize },
     #[error("no input files given")]
     NoInput,
     #[error("{file}: {reason}")]

@@ -9,12 +9,14 @@ use std::cell::RefCell;
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use simd_json::{Buffers, Node, StaticNode, Tape};
 
 use super::normalise::{self, Member};
 use super::validate::{self, Finding, Rule};
-use crate::store::{ColumnBuilder, FastMap, RowSource};
+use crate::store::{ColumnBuilder, FastMap, FastSet, RowSource};
 
 /// JSON nesting deeper than this is a parse error (serde_json's default limit too, so the
 /// reference and the store agree on what is loadable).
@@ -103,8 +105,11 @@ struct Trie {
     node_stamp: Vec<u32>,
     fold_stamp: Vec<u32>,
     stamp: u32,
-    /// Hash of (parent, key) -> the newest node with that hash; older ones are chained
-    /// through `same_hash` (an intrusive table, so that a lookup allocates nothing).
+    /// Per node: a hash of its whole path, the same in every chunk of a load (the load's
+    /// [`PathCensus`] counts distinct paths by it).
+    path_hash: Vec<u64>,
+    /// Path hash -> the newest node with that hash; older ones are chained through
+    /// `same_hash` (an intrusive table, so that a lookup allocates nothing).
     by_hash: FastMap<u64, u32>,
     same_hash: Vec<u32>,
     hasher: RandomState,
@@ -128,8 +133,11 @@ enum Visit {
 }
 
 impl Trie {
-    fn new() -> Trie {
-        let mut t = Trie::default();
+    fn new(hasher: RandomState) -> Trie {
+        let mut t = Trie {
+            hasher,
+            ..Trie::default()
+        };
         t.keys.push("".into());
         t.parents.push(u32::MAX);
         t.children.push(Vec::new());
@@ -139,6 +147,7 @@ impl Trie {
         t.fold_stamp.push(0);
         t.node_stamp.push(0);
         t.same_hash.push(NONE);
+        t.path_hash.push(0);
         t
     }
 
@@ -208,9 +217,10 @@ impl Trie {
         c
     }
 
+    /// The path hash of `parent`'s child `key`.
     #[inline]
     fn hash(&self, parent: u32, key: &str) -> u64 {
-        self.hasher.hash_one((parent, key))
+        self.hasher.hash_one((self.path_hash[parent as usize], key))
     }
 
     /// The child of `parent` named `key` through the hash table.
@@ -248,6 +258,7 @@ impl Trie {
         self.node_stamp.push(0);
         self.same_hash
             .push(self.by_hash.insert(hash, id).unwrap_or(NONE));
+        self.path_hash.push(hash);
         self.children[p].push(id);
         id
     }
@@ -297,6 +308,47 @@ fn same_key(a: &str, b: &str) -> bool {
     a[i..] == b[i..]
 }
 
+/// The distinct paths of one load, shared by its chunks: a load whose inputs hold more than
+/// `limit` of them stops (every chunk, at its next record) before their columns take the
+/// machine's memory. Chunks report their new paths once per record, so a lock is taken only
+/// by records that bring a path the chunk has not seen.
+pub struct PathCensus {
+    hasher: RandomState,
+    seen: Mutex<FastSet<u64>>,
+    limit: usize,
+    exceeded: AtomicBool,
+}
+
+impl PathCensus {
+    pub fn new(limit: usize) -> PathCensus {
+        PathCensus {
+            hasher: RandomState::new(),
+            seen: Mutex::new(FastSet::default()),
+            limit,
+            exceeded: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether some chunk found more paths than the limit.
+    #[inline]
+    pub fn exceeded(&self) -> bool {
+        self.exceeded.load(Ordering::Relaxed)
+    }
+
+    /// Adds paths by their hashes; false when the load now has more than the limit. Two
+    /// paths whose 64-bit keyed hashes collide count once: the limit can only be reached
+    /// later, never early.
+    fn note(&self, hashes: &[u64]) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.extend(hashes);
+        if seen.len() > self.limit {
+            self.exceeded.store(true, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+}
+
 /// What a chunk produced: rows, column builders by local path, and what it found wrong.
 pub struct ChunkOutput {
     pub rows: Vec<RowSource>,
@@ -313,11 +365,17 @@ pub struct ChunkOutput {
     pub blank: u64,
     /// Lines (JSON Lines) or elements (arrays) read, including skipped and blank ones.
     pub lines: u32,
+    /// The record that took the load past its limit on distinct paths (the chunk stopped
+    /// there).
+    pub too_many_paths: Option<RecordSpan>,
 }
 
 /// Builds columns for the records of one chunk.
-pub struct ChunkBuilder {
+pub struct ChunkBuilder<'c> {
     file: u32,
+    census: &'c PathCensus,
+    /// Trie nodes already reported to the census.
+    noted: usize,
     trie: Trie,
     columns: Vec<Option<ColumnBuilder>>,
     out: ChunkOutput,
@@ -325,11 +383,13 @@ pub struct ChunkBuilder {
     keep_findings: usize,
 }
 
-impl ChunkBuilder {
-    pub fn new(file: u32, keep_findings: usize) -> ChunkBuilder {
+impl<'c> ChunkBuilder<'c> {
+    pub fn new(file: u32, keep_findings: usize, census: &'c PathCensus) -> ChunkBuilder<'c> {
         ChunkBuilder {
             file,
-            trie: Trie::new(),
+            census,
+            noted: 1,
+            trie: Trie::new(census.hasher.clone()),
             columns: Vec::new(),
             out: ChunkOutput {
                 rows: Vec::new(),
@@ -342,10 +402,17 @@ impl ChunkBuilder {
                 rule_counts: Default::default(),
                 blank: 0,
                 lines: 0,
+                too_many_paths: None,
             },
             json_buf: String::new(),
             keep_findings,
         }
+    }
+
+    /// Whether to stop adding records: this load has more distinct paths than its limit.
+    #[inline]
+    pub fn stopped(&self) -> bool {
+        self.census.exceeded()
     }
 
     pub fn note_lines(&mut self, lines: u32, blank: u64) {
@@ -380,6 +447,13 @@ impl ChunkBuilder {
             Ok(Ok(())) => {}
             Ok(Err(reason)) | Err(reason) => {
                 self.finding(span, Rule::Skipped, String::new(), reason);
+            }
+        }
+        if self.trie.keys.len() > self.noted {
+            let fresh = &self.trie.path_hash[self.noted..];
+            self.noted = self.trie.keys.len();
+            if !self.census.note(fresh) {
+                self.out.too_many_paths = Some(span);
             }
         }
     }
@@ -588,7 +662,7 @@ mod tests {
 
     #[test]
     fn trie_finds_repeats_and_case_collisions() {
-        let mut t = Trie::new();
+        let mut t = Trie::new(RandomState::new());
         let stamp = t.begin_object();
         let a = t.child(0, NONE, "a");
         let upper = t.child(0, a, "A");
@@ -612,7 +686,7 @@ mod tests {
     /// collisions as by scanning, under two parents that share key names.
     #[test]
     fn trie_with_many_siblings_finds_keys_by_hash() {
-        let mut t = Trie::new();
+        let mut t = Trie::new(RandomState::new());
         let n = 10 * SCAN_CHILDREN;
         let mut first = Vec::new();
         for parent in [0, 1] {

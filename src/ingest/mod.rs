@@ -22,11 +22,18 @@ pub use validate::{Finding, Rule};
 use crate::error::{LoadError, Location};
 use crate::source::{strip_bom, SourceFile};
 use crate::store::{Column, ColumnBuilder, Store};
-use chunk::{ChunkBuilder, ChunkOutput, RecordSpan};
+use chunk::{ChunkBuilder, ChunkOutput, PathCensus, RecordSpan};
 
 /// A record larger than this is skipped (and reported) instead of parsed: the largest twin the
 /// service allows is under 100 KB, and a runaway line must not take the machine's memory.
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
+
+/// A load whose inputs hold more distinct member paths than this fails with
+/// [`LoadError::TooManyPaths`]: twindex keeps a column per path, and an input with a fresh key
+/// in every record would otherwise grow columns until memory runs out. Real fleets have
+/// hundreds to a few thousand paths; at the limit the columns' bookkeeping alone is a few
+/// hundred MB.
+pub const MAX_PATHS: usize = 1_000_000;
 
 /// How to load.
 #[derive(Debug, Clone)]
@@ -41,6 +48,8 @@ pub struct LoadOptions {
     pub progress: Option<Arc<AtomicU64>>,
     /// When the input is a snapshot: verify every checksum at open instead of on first use.
     pub verify_snapshot: bool,
+    /// Distinct member paths (columns) allowed in one load ([`MAX_PATHS`]).
+    pub max_paths: usize,
 }
 
 impl Default for LoadOptions {
@@ -51,6 +60,7 @@ impl Default for LoadOptions {
             chunk_bytes: 4 << 20,
             progress: None,
             verify_snapshot: false,
+            max_paths: MAX_PATHS,
         }
     }
 }
@@ -238,10 +248,11 @@ pub fn load_files(
 
     let keep = opts.keep_findings;
     let progress = opts.progress.as_deref();
+    let census = PathCensus::new(opts.max_paths);
     let outputs: Vec<(u32, ChunkOutput)> = tasks
         .into_par_iter()
         .map(|task| {
-            let (file, out, bytes) = parse_task(&files, task, keep);
+            let (file, out, bytes) = parse_task(&files, task, keep, &census);
             if let Some(p) = progress {
                 p.fetch_add(bytes, Ordering::Relaxed);
             }
@@ -249,6 +260,31 @@ pub fn load_files(
         })
         .collect();
 
+    if census.exceeded() {
+        // The first chunk (in input order) that went over; another may have been first in time.
+        if let Some((file, span)) = outputs
+            .iter()
+            .find_map(|(file, out)| Some((*file, out.too_many_paths?)))
+        {
+            let mut at = [Finding {
+                file,
+                byte: span.start as u64,
+                line: 0,
+                rule: Rule::Skipped,
+                path: String::new(),
+                detail: String::new(),
+            }];
+            resolve_lines(&files, &mut at);
+            return Err(LoadError::TooManyPaths {
+                at: Location {
+                    file: files[file as usize].name.clone(),
+                    line: at[0].line,
+                    byte: at[0].byte,
+                },
+                limit: opts.max_paths,
+            });
+        }
+    }
     let parse_ms = ms_since(started);
     let mut store_and_report =
         assemble(files, file_reports, early_findings, outputs, opts, started)?;
@@ -257,21 +293,29 @@ pub fn load_files(
 }
 
 /// Parses one task; returns its file, its output and how many input bytes it covered.
-fn parse_task(files: &[SourceFile], task: Task, keep: usize) -> (u32, ChunkOutput, u64) {
+fn parse_task(
+    files: &[SourceFile],
+    task: Task,
+    keep: usize,
+    census: &PathCensus,
+) -> (u32, ChunkOutput, u64) {
     match task {
         Task::Lines { file, range } => {
             let n = range.len() as u64;
             (
                 file,
-                parse_lines(&files[file as usize], file, range, keep),
+                parse_lines(&files[file as usize], file, range, keep, census),
                 n,
             )
         }
         Task::Elements { file, elements } => {
             let bytes: &[u8] = &files[file as usize];
-            let mut b = ChunkBuilder::new(file, keep);
+            let mut b = ChunkBuilder::new(file, keep, census);
             let mut n = 0;
             for e in &elements {
+                if b.stopped() {
+                    break;
+                }
                 n += e.len() as u64;
                 add_record(&mut b, bytes, e.start, e.end);
             }
@@ -306,12 +350,18 @@ fn add_record(b: &mut ChunkBuilder, bytes: &[u8], start: usize, end: usize) {
     }
 }
 
-fn parse_lines(bytes: &[u8], file: u32, range: Range<usize>, keep: usize) -> ChunkOutput {
-    let mut b = ChunkBuilder::new(file, keep);
+fn parse_lines(
+    bytes: &[u8],
+    file: u32,
+    range: Range<usize>,
+    keep: usize,
+    census: &PathCensus,
+) -> ChunkOutput {
+    let mut b = ChunkBuilder::new(file, keep, census);
     let mut pos = range.start;
     let mut lines = 0u32;
     let mut blank = 0u64;
-    while pos < range.end {
+    while pos < range.end && !b.stopped() {
         let nl = memchr::memchr(b'\n', &bytes[pos..range.end]).map_or(range.end, |i| pos + i);
         let mut start = pos;
         let mut end = nl;

@@ -828,6 +828,7 @@ pub fn merge_column(
 /// A hash map with a fast, non-cryptographic hasher: dictionary keys are data, not attacker
 /// controlled in a way that matters here (a collision flood would only slow one load).
 pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+pub(crate) type FastSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
 
 /// The Fx hash (as used by rustc): a multiply and rotate per word.
 #[derive(Default, Clone, Copy)]

@@ -444,6 +444,125 @@ fn a_1_gb_line_is_skipped_without_reading_it_into_memory() {
     );
 }
 
+/// Key shapes that made ingest quadratic (a linear scan of siblings per key): a new tag key in
+/// every record, 20,000 keys in one object, and 4,096 spellings of one key differing only by
+/// case. A hang guard: before the fix the first alone took about a minute.
+#[test]
+fn distinct_keys_per_record_and_per_object_load_in_one_pass() {
+    const N: usize = 20_000;
+    let mut text = String::new();
+    for i in 0..N {
+        text.push_str(&format!(
+            "{{\"deviceId\":\"d{i}\",\"tags\":{{\"k{i}\":{i}}}}}\n"
+        ));
+    }
+    let wide: Vec<String> = (0..N).map(|i| format!("\"w{i}\":{i}")).collect();
+    text.push_str(&format!(
+        "{{\"deviceId\":\"wide\",\"tags\":{{{}}}}}\n",
+        wide.join(",")
+    ));
+    let spellings: Vec<String> = (0..4096u32)
+        .map(|bits| {
+            let key: String = "abcdefghijkl"
+                .chars()
+                .enumerate()
+                .map(|(j, c)| {
+                    if bits >> j & 1 == 1 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            format!("\"{key}\":{bits}")
+        })
+        .collect();
+    text.push_str(&format!(
+        "{{\"deviceId\":\"cases\",\"tags\":{{{}}}}}\n",
+        spellings.join(",")
+    ));
+    let f = load(text.as_bytes());
+    assert_counts(&f, N as u64 + 2, N as u64 + 2, 0, 0);
+    // deviceId, tags, N keys, N wide keys, 4,096 spellings.
+    assert_eq!(f.store().columns().len(), 2 + 2 * N + 4096);
+    assert_eq!(f.store().columns_for(&["tags", "ABCDEFGHIJKL"]).len(), 4096);
+    assert_eq!(
+        f.store().irregular().len(),
+        1,
+        "only the record with case collisions"
+    );
+    let ids = |sql: &str| -> Vec<serde_json::Value> {
+        f.query(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {}", e.render(sql)))
+            .map(|r| r["deviceId"].clone())
+            .collect()
+    };
+    assert_eq!(
+        ids("SELECT deviceId FROM devices WHERE tags.k12345 = 12345"),
+        vec![serde_json::json!("d12345")]
+    );
+    assert_eq!(
+        ids("SELECT deviceId FROM devices WHERE tags.w19999 = 19999"),
+        vec![serde_json::json!("wide")]
+    );
+    assert_eq!(
+        ids("SELECT deviceId FROM devices WHERE IS_DEFINED(tags.aBcDeFgHiJkL)"),
+        vec![serde_json::json!("cases")]
+    );
+}
+
+/// One column per distinct path: past `max_paths` the load fails with a typed error at the
+/// record that brought one path too many, before the columns take the memory.
+#[test]
+fn more_distinct_paths_than_the_limit_fail_the_load() {
+    // Paths: deviceId, tags and one tag per record.
+    let mut text = String::new();
+    for i in 0..100 {
+        text.push_str(&format!(
+            "{{\"deviceId\":\"d{i}\",\"tags\":{{\"k{i}\":1}}}}\n"
+        ));
+    }
+    let with = |max_paths: usize, chunk_bytes: usize| {
+        let opts = LoadOptions {
+            max_paths,
+            chunk_bytes,
+            ..LoadOptions::default()
+        };
+        Fleet::from_bytes(vec![("input".into(), text.clone().into_bytes())], &opts)
+    };
+    let default_chunks = LoadOptions::default().chunk_bytes;
+    // At the limit, in one chunk or one record per chunk (paths seen by several chunks count
+    // once).
+    for chunk_bytes in [default_chunks, 1] {
+        let f = with(102, chunk_bytes).expect("102 paths are within a limit of 102");
+        assert_eq!(f.store().columns().len(), 102);
+    }
+    let err = match with(101, default_chunks) {
+        Ok(_) => panic!("102 paths loaded with a limit of 101"),
+        Err(e) => e,
+    };
+    let line_100 = text.rfind("{\"deviceId\":\"d99\"").unwrap();
+    assert!(
+        matches!(&err, LoadError::TooManyPaths { at, limit: 101 }
+            if (at.file.as_str(), at.line, at.byte) == ("input", 100, line_100 as u64)),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "input:100 (byte {line_100}): more than 101 distinct paths in one load (twindex \
+             keeps a column per path; the limit keeps an input with a new key in every record \
+             from taking all memory)"
+        )
+    );
+    // Across parallel chunks, whichever finds the path too many reports it.
+    assert!(matches!(
+        with(50, 1),
+        Err(LoadError::TooManyPaths { limit: 50, .. })
+    ));
+    assert_eq!(twindex::ingest::MAX_PATHS, 1_000_000);
+}
+
 // ---- records: content rules of SPEC §1.3 (loaded, and reported) -------------------------------
 
 /// Each record sits on line 2, after a clean one, so its location is line 2, byte 20.
