@@ -79,7 +79,9 @@ pub struct FileReport {
     pub name: String,
     pub layout: Layout,
     pub bytes: u64,
-    /// Lines (JSON Lines) or array elements read.
+    /// Lines (JSON Lines) or array elements read. Where a JSON array stops being well formed
+    /// (a missing `]`, an element that does not end, data after the array), the rest of the
+    /// file is one more unit, skipped: `records + skipped + blank = units` always.
     pub units: u64,
     pub records: u64,
     pub blank: u64,
@@ -412,9 +414,13 @@ fn assemble(
     let mut parts: Vec<ColumnParts> = Vec::new();
     let mut rule_counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     let (mut skipped, mut invalid) = (findings.len() as u64, 0u64);
+    // At most one per file: where its JSON array stops being readable. What follows is one
+    // unit read and skipped, so that the file's counts add up.
     for f in &findings {
         *rule_counts.entry(f.rule.name()).or_insert(0) += 1;
-        file_reports[f.file as usize].skipped += 1;
+        let fr = &mut file_reports[f.file as usize];
+        fr.skipped += 1;
+        fr.units += 1;
     }
     for (file, out) in outputs {
         let base = rows.len() as u32;

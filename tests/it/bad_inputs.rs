@@ -127,7 +127,8 @@ fn byte_order_mark_only_reads_no_lines() {
 fn json_array_missing_its_closing_bracket() {
     let text = b"[{\"deviceId\":\"a\"},\n{\"deviceId\":\"b\"}\n";
     let f = load(text);
-    assert_eq!(f.report().records, 2);
+    // Two elements, and the missing end as one unit skipped.
+    assert_counts(&f, 3, 2, 0, 1);
     assert_findings(
         &f,
         &[(
@@ -147,10 +148,23 @@ fn json_array_missing_its_closing_bracket() {
 #[test]
 fn json_array_with_trailing_garbage() {
     let f = load(b"[{\"deviceId\":\"a\"}]\n,{\"deviceId\":\"b\"}");
-    assert_eq!(f.report().records, 1);
+    // The element, and everything after the array as one unit skipped: the counts add up.
+    assert_counts(&f, 2, 1, 0, 1);
     assert_findings(
         &f,
         &[(2, 19, "skipped", "", "unexpected data after the JSON array")],
+    );
+
+    let text = b"\xEF\xBB\xBF[{\"deviceId\":\"a\"},\n {\"deviceId\":\"b\"}] x";
+    let f = load(text);
+    assert_counts(&f, 3, 2, 0, 1);
+    assert_findings(
+        &f,
+        &[(2, 41, "skipped", "", "unexpected data after the JSON array")],
+    );
+    assert_eq!(
+        strict_error(text).to_string(),
+        "input:2 (byte 41): unexpected data after the JSON array"
     );
 }
 
@@ -174,7 +188,7 @@ fn json_array_elements_that_are_not_objects_are_skipped_each() {
 #[test]
 fn json_array_missing_a_comma_stops_at_the_second_element() {
     let f = load(b"[{\"deviceId\":\"a\"}\n {\"deviceId\":\"b\"}]");
-    assert_eq!(f.report().records, 1);
+    assert_counts(&f, 2, 1, 0, 1);
     assert_findings(
         &f,
         &[(
@@ -190,7 +204,7 @@ fn json_array_missing_a_comma_stops_at_the_second_element() {
 #[test]
 fn json_array_with_an_unterminated_string() {
     let f = load(b"[{\"deviceId\":\"a\"},\n{\"deviceId\":\"b}]\n");
-    assert_eq!(f.report().records, 1);
+    assert_counts(&f, 2, 1, 0, 1);
     assert_findings(
         &f,
         &[(2, 19, "skipped", "", "unterminated string in JSON array")],
@@ -1065,6 +1079,8 @@ fn every_line_and_element_is_loaded_or_reported() {
             ("lines.jsonl".into(), lines.as_bytes().to_vec()),
             ("utf8.jsonl.gz".into(), gz),
             ("array.json".into(), array.to_vec()),
+            // 1 record, then data after the array: one more unit, skipped.
+            ("tail.json".into(), b"[{\"deviceId\":\"j\"}] x".to_vec()),
         ],
         &keep_all(),
     )
@@ -1076,7 +1092,10 @@ fn every_line_and_element_is_loaded_or_reported() {
         .iter()
         .map(|f| (f.units, f.records, f.blank, f.skipped))
         .collect();
-    assert_eq!(per_file, vec![(12, 5, 2, 5), (3, 2, 0, 1), (5, 3, 0, 2)]);
+    assert_eq!(
+        per_file,
+        vec![(12, 5, 2, 5), (3, 2, 0, 1), (5, 3, 0, 2), (2, 1, 0, 1)]
+    );
     for file in &r.files {
         assert_eq!(
             file.records + file.skipped + file.blank,
@@ -1084,11 +1103,15 @@ fn every_line_and_element_is_loaded_or_reported() {
             "{file:?}"
         );
     }
-    assert_eq!(r.records, 10);
+    assert_eq!(r.records, 11);
     assert_eq!(r.records, f.store().len() as u64);
-    assert_eq!(r.skipped, 8);
+    assert_eq!(r.skipped, 9);
+    assert_eq!(
+        r.records + r.skipped + r.files.iter().map(|f| f.blank).sum::<u64>(),
+        r.files.iter().map(|f| f.units).sum::<u64>()
+    );
     assert_eq!(r.invalid_records, 4, "{:?}", r.findings);
-    assert_eq!(r.rule_counts.get("skipped"), Some(&8));
+    assert_eq!(r.rule_counts.get("skipped"), Some(&9));
     assert_eq!(r.rule_counts.values().sum::<u64>(), r.findings.len() as u64);
 
     let located: Vec<(&str, u64, &str)> = r
@@ -1111,6 +1134,7 @@ fn every_line_and_element_is_loaded_or_reported() {
             ("array.json", 3, "key-name"),
             ("array.json", 4, "skipped"),
             ("array.json", 5, "device-id"),
+            ("tail.json", 1, "skipped"),
         ]
     );
 }

@@ -207,6 +207,11 @@ fn truncated_json_array_keeps_complete_elements_and_reports() {
     let f = load(&[("twins.json", text)]);
     assert_eq!(f.report().records, 1);
     assert_eq!(f.report().skipped, 1);
+    assert_eq!(
+        f.report().files[0].units,
+        2,
+        "the truncated element is a unit read"
+    );
     let finding = &f.report().findings[0];
     assert_eq!(finding.detail, "JSON array is missing its closing ']'");
     assert_eq!((finding.line, finding.byte), (2, 20));
