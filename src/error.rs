@@ -44,6 +44,9 @@ pub enum LoadError {
     /// the record that brought one too many.
     #[error("{at}: more than {limit} distinct paths in one load (twindex keeps a column per path; the limit keeps an input with a new key in every record from taking all memory)")]
     TooManyPaths { at: Location, limit: usize },
+    /// A `.gz` input that decompresses to more than `LoadOptions::max_decompressed_bytes`.
+    #[error("{file}: decompresses to more than {limit} bytes, the limit for a compressed input (decompress it to a file, which is mapped instead of held in memory)")]
+    Decompressed { file: String, limit: u64 },
     #[error("no input files given")]
     NoInput,
     #[error("{file}: {reason}")]

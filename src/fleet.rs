@@ -45,7 +45,7 @@ impl Fleet {
         }
         let files = names
             .iter()
-            .map(|n| SourceFile::open(n))
+            .map(|n| SourceFile::open(n, opts.max_decompressed_bytes))
             .collect::<Result<Vec<_>, _>>()?;
         Fleet::from_files(files, opts)
     }
@@ -58,7 +58,7 @@ impl Fleet {
     ) -> Result<Fleet, LoadError> {
         let files = inputs
             .into_iter()
-            .map(|(name, bytes)| SourceFile::from_bytes(&name, bytes))
+            .map(|(name, bytes)| SourceFile::from_bytes(&name, bytes, opts.max_decompressed_bytes))
             .collect::<Result<Vec<_>, _>>()?;
         Fleet::from_files(files, opts)
     }

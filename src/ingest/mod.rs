@@ -50,6 +50,9 @@ pub struct LoadOptions {
     pub verify_snapshot: bool,
     /// Distinct member paths (columns) allowed in one load ([`MAX_PATHS`]).
     pub max_paths: usize,
+    /// Bytes a `.gz` input may decompress to
+    /// ([`MAX_DECOMPRESSED_BYTES`](crate::source::MAX_DECOMPRESSED_BYTES)).
+    pub max_decompressed_bytes: u64,
 }
 
 impl Default for LoadOptions {
@@ -61,6 +64,7 @@ impl Default for LoadOptions {
             progress: None,
             verify_snapshot: false,
             max_paths: MAX_PATHS,
+            max_decompressed_bytes: crate::source::MAX_DECOMPRESSED_BYTES,
         }
     }
 }
@@ -170,7 +174,7 @@ pub fn load_paths<S: AsRef<str>>(
     }
     let files = names
         .iter()
-        .map(|n| SourceFile::open(n.as_ref()))
+        .map(|n| SourceFile::open(n.as_ref(), opts.max_decompressed_bytes))
         .collect::<Result<Vec<_>, _>>()?;
     load_files(files, opts)
 }

@@ -12,6 +12,13 @@ use memmap2::Mmap;
 
 use crate::error::LoadError;
 
+/// A `.gz` input may decompress to at most this many bytes by default
+/// (`LoadOptions::max_decompressed_bytes`): a decompressed input is held in memory, and gzip
+/// expands up to about 1,000:1, so a few MB of compressed zeros could otherwise claim the
+/// machine's memory. 16 GiB is about ten million devices of a typical export; larger exports
+/// are better decompressed to a file first, which is then mapped rather than copied.
+pub const MAX_DECOMPRESSED_BYTES: u64 = 16 << 30;
+
 /// One input, fully available as bytes.
 pub struct SourceFile {
     /// The name the user gave (`-` for standard input).
@@ -26,15 +33,16 @@ enum SourceData {
 
 impl SourceFile {
     /// Opens a path given on the command line: `-` is standard input, a file starting with the
-    /// gzip magic bytes is decompressed, any other regular file is memory-mapped.
-    pub fn open(name: &str) -> Result<SourceFile, LoadError> {
+    /// gzip magic bytes is decompressed (to at most `max_decompressed` bytes), any other
+    /// regular file is memory-mapped.
+    pub fn open(name: &str, max_decompressed: u64) -> Result<SourceFile, LoadError> {
         if name == "-" {
             let mut buf = Vec::new();
             std::io::stdin()
                 .lock()
                 .read_to_end(&mut buf)
                 .map_err(|e| LoadError::io(name, e))?;
-            return SourceFile::from_bytes(name, buf);
+            return SourceFile::from_bytes(name, buf, max_decompressed);
         }
         let path = Path::new(name);
         let meta = std::fs::metadata(path).map_err(|e| LoadError::io(name, e))?;
@@ -58,13 +66,9 @@ impl SourceFile {
         // so changed bytes can give wrong answers or parse errors but not out-of-bounds reads.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| LoadError::io(name, e))?;
         if is_gzip(&map) {
-            let mut buf = Vec::new();
-            flate2::read::MultiGzDecoder::new(&map[..])
-                .read_to_end(&mut buf)
-                .map_err(|e| LoadError::io(name, e))?;
             return Ok(SourceFile {
                 name: name.to_string(),
-                data: SourceData::Owned(buf),
+                data: SourceData::Owned(gunzip(name, &map, max_decompressed)?),
             });
         }
         Ok(SourceFile {
@@ -74,13 +78,13 @@ impl SourceFile {
     }
 
     /// An input already in memory (tests, standard input); gzip is detected here too.
-    pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<SourceFile, LoadError> {
+    pub fn from_bytes(
+        name: &str,
+        bytes: Vec<u8>,
+        max_decompressed: u64,
+    ) -> Result<SourceFile, LoadError> {
         let data = if is_gzip(&bytes) {
-            let mut buf = Vec::new();
-            flate2::read::MultiGzDecoder::new(&bytes[..])
-                .read_to_end(&mut buf)
-                .map_err(|e| LoadError::io(name, e))?;
-            buf
+            gunzip(name, &bytes, max_decompressed)?
         } else {
             bytes
         };
@@ -105,6 +109,38 @@ impl Deref for SourceFile {
             SourceData::Owned(v) => v,
         }
     }
+}
+
+/// Decompresses a gzip input (every member) into memory, failing as soon as it passes
+/// `limit` bytes. The buffer grows by doubling but never past `limit + 1` bytes (the one byte
+/// that tells an input over the limit from one exactly at it), so a bomb costs at most the
+/// limit in memory, not twice it as `read_to_end`'s growth could.
+fn gunzip(name: &str, compressed: &[u8], limit: u64) -> Result<Vec<u8>, LoadError> {
+    let hard = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
+    let mut decoder = flate2::read::MultiGzDecoder::new(compressed);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() {
+            if filled >= hard {
+                return Err(LoadError::Decompressed {
+                    file: name.to_string(),
+                    limit,
+                });
+            }
+            let grow = buf.len().max(1 << 16).min(hard - filled);
+            buf.resize(filled + grow, 0);
+        }
+        match decoder.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(LoadError::io(name, e)),
+        }
+    }
+    buf.truncate(filled);
+    buf.shrink_to_fit();
+    Ok(buf)
 }
 
 fn is_gzip(bytes: &[u8]) -> bool {

@@ -236,6 +236,70 @@ fn truncated_gzip_is_an_io_error_naming_the_file() {
     }
 }
 
+fn gzip(members: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for m in members {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(m).unwrap();
+        out.extend(gz.finish().unwrap());
+    }
+    out
+}
+
+/// A gzip bomb: 64 MB of white space compress to about 64 KB. Decompression stops at the cap
+/// with a typed error naming the file and the limit, from memory and from a mapped file; an
+/// input exactly at the cap (over two gzip members) loads.
+#[test]
+fn gzip_bomb_stops_at_the_decompressed_size_limit() {
+    let opts = |limit: u64| LoadOptions {
+        max_decompressed_bytes: limit,
+        ..keep_all()
+    };
+    let limit = 1 << 20;
+    let bomb = gzip(&[&b"{\"deviceId\":\"a\"}\n"[..], &vec![b' '; 64 << 20]]);
+    assert!(bomb.len() < 200 << 10, "{} bytes", bomb.len());
+    let expected = |file: &str| {
+        format!(
+            "{file}: decompresses to more than 1048576 bytes, the limit for a compressed input \
+             (decompress it to a file, which is mapped instead of held in memory)"
+        )
+    };
+    match Fleet::from_bytes(vec![("bomb.jsonl.gz".into(), bomb.clone())], &opts(limit)) {
+        Err(e @ LoadError::Decompressed { .. }) => {
+            assert!(
+                matches!(&e, LoadError::Decompressed { file, limit: 1048576 } if file == "bomb.jsonl.gz")
+            );
+            assert_eq!(e.to_string(), expected("bomb.jsonl.gz"));
+        }
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("a gzip bomb loaded"),
+    }
+    let path = std::env::temp_dir().join(format!("twindex-bomb-{}.jsonl.gz", std::process::id()));
+    std::fs::write(&path, &bomb).unwrap();
+    let name = path.to_str().unwrap().to_string();
+    let result = Fleet::load_with(&[&name], &opts(limit));
+    let _ = std::fs::remove_file(&path);
+    match result {
+        Err(e) => assert_eq!(e.to_string(), expected(&name)),
+        Ok(_) => panic!("a gzip bomb loaded from a file"),
+    }
+
+    // Exactly at the limit, and one byte over it.
+    let first = b"{\"deviceId\":\"a\"}\n";
+    let mut second = b"{\"deviceId\":\"b\",\"s\":\"".to_vec();
+    second.resize(limit as usize - first.len() - 3, b'x');
+    second.extend_from_slice(b"\"}\n");
+    let exact = gzip(&[first, &second]);
+    let f = Fleet::from_bytes(vec![("exact.gz".into(), exact.clone())], &opts(limit))
+        .expect("an input of exactly the limit loads");
+    assert_counts(&f, 2, 2, 0, 0);
+    assert!(matches!(
+        Fleet::from_bytes(vec![("exact.gz".into(), exact)], &opts(limit - 1)),
+        Err(LoadError::Decompressed { limit: 1048575, .. })
+    ));
+    assert_eq!(twindex::source::MAX_DECOMPRESSED_BYTES, 16 << 30);
+}
+
 #[test]
 fn invalid_utf8_in_a_line_is_skipped() {
     let f = load(b"{\"deviceId\":\"a\"}\n{\"deviceId\":\"caf\xE9\"}\n{\"deviceId\":\"c\"}\n");
