@@ -18,9 +18,14 @@ use super::normalise::{self, Member};
 use super::validate::{self, Finding, Rule};
 use crate::store::{ColumnBuilder, FastMap, FastSet, RowSource};
 
-/// JSON nesting deeper than this is a parse error (serde_json's default limit too, so the
-/// reference and the store agree on what is loadable).
-pub const MAX_JSON_DEPTH: usize = 128;
+/// JSON nested deeper than this many levels (a record's own braces are the first) is a parse
+/// error, "JSON nested deeper than 127 levels". It is what serde_json's default recursion
+/// limit of 128 allows, so the reference, the `-0` fallback of [`twin_from_bytes`] and the
+/// store agree on what is loadable; it was 128 for simd-json, which let a record of exactly
+/// 128 levels load that serde_json then could not read back.
+///
+/// [`twin_from_bytes`]: super::twin_from_bytes
+pub const MAX_JSON_DEPTH: usize = 127;
 
 /// Per-thread scratch reused across records: the parser's buffers, a padded copy of the
 /// record (simd-json unescapes strings in place) and the tape.
@@ -63,6 +68,9 @@ pub fn with_tape<R>(record: &[u8], f: impl FnOnce(&[Node<'_>]) -> R) -> Result<R
 }
 
 fn describe_json_error(e: &simd_json::Error) -> String {
+    if matches!(e.error(), simd_json::ErrorType::DepthLimitExceeded) {
+        return format!("JSON nested deeper than {MAX_JSON_DEPTH} levels");
+    }
     let text = e.to_string();
     if text.contains("Utf8") || text.contains("UTF") {
         format!("invalid UTF-8 ({text})")
@@ -714,6 +722,28 @@ mod tests {
         assert!(matches!(t.visit(upper, stamp), Visit::CaseCollision));
         assert!(matches!(t.visit(first[0][7], stamp), Visit::Repeated));
         assert!(matches!(t.visit(first[0][8], stamp), Visit::First));
+    }
+
+    /// The record's own braces are the first level: 127 levels load, as serde_json (the
+    /// reference) reads them too, and the 128th is an error that says so.
+    #[test]
+    fn json_depth_limit_is_127_levels_and_says_so() {
+        let nested = |levels: usize| {
+            format!(
+                "{{\"a\":{}1{}}}",
+                "[".repeat(levels - 1),
+                "]".repeat(levels - 1)
+            )
+        };
+        let at_limit = nested(MAX_JSON_DEPTH);
+        assert!(with_tape(at_limit.as_bytes(), |_| ()).is_ok());
+        assert!(serde_json::from_str::<serde_json::Value>(&at_limit).is_ok());
+        let over = nested(MAX_JSON_DEPTH + 1);
+        assert_eq!(
+            with_tape(over.as_bytes(), |_| ()).err().as_deref(),
+            Some("JSON nested deeper than 127 levels")
+        );
+        assert!(serde_json::from_str::<serde_json::Value>(&over).is_err());
     }
 
     #[test]

@@ -425,10 +425,12 @@ fn number_beyond_f64_is_skipped() {
 }
 
 /// 100,000 levels of nesting: a counted skip with a message, in a JSON Lines record, as a JSON
-/// array element and as a line of bare brackets; never a stack overflow.
+/// array element, as a line of bare brackets and as a whole JSON array file; never a stack
+/// overflow.
 #[test]
 fn json_nested_100000_deep_is_a_counted_skip() {
     const DEEP: usize = 100_000;
+    let too_deep = "JSON nested deeper than 127 levels";
     let nested = format!("{}{}", "[".repeat(DEEP), "]".repeat(DEEP));
 
     let text = format!(
@@ -436,33 +438,71 @@ fn json_nested_100000_deep_is_a_counted_skip() {
     );
     let f = load(text.as_bytes());
     assert_counts(&f, 3, 2, 0, 1);
-    assert_findings(
-        &f,
-        &[(2, 17, "skipped", "", "invalid JSON (DepthLimitExceeded*")],
-    );
+    assert_findings(&f, &[(2, 17, "skipped", "", too_deep)]);
 
     let objects = format!("{}1{}", "{\"a\":".repeat(DEEP), "}".repeat(DEEP));
     let text = format!("[{{\"deviceId\":\"a\"}},\n{{\"deviceId\":\"b\",\"x\":{objects}}}]");
     let f = load(text.as_bytes());
     assert_counts(&f, 2, 1, 0, 1);
-    assert_findings(
-        &f,
-        &[(2, 19, "skipped", "", "invalid JSON (DepthLimitExceeded*")],
-    );
+    assert_findings(&f, &[(2, 19, "skipped", "", too_deep)]);
 
     let text = format!("{{\"deviceId\":\"a\"}}\n{nested}\n");
     let f = load(text.as_bytes());
     assert_counts(&f, 2, 1, 0, 1);
+    let not_a_record = "not a record: does not start with '{'";
+    assert_findings(&f, &[(2, 17, "skipped", "", not_a_record)]);
+
+    // A file that is one array 100,000 deep: one element, not a record.
+    let f = load(nested.as_bytes());
+    assert_counts(&f, 1, 0, 0, 1);
+    assert_findings(&f, &[(1, 1, "skipped", "", not_a_record)]);
+
+    assert_eq!(
+        strict_error(text.as_bytes()).to_string(),
+        format!("input:2 (byte 17): {not_a_record}")
+    );
+    let deep_record = format!("{{\"deviceId\":\"b\",\"x\":{nested}}}\n");
+    assert_eq!(
+        strict_error(deep_record.as_bytes()).to_string(),
+        format!("input:1 (byte 0): {too_deep}")
+    );
+}
+
+/// The depth limit is exactly 127 levels, the record's braces the first: as deep as serde_json
+/// (the reference) reads. A record at the limit loads and reads back whole, even through the
+/// slower reader taken for a `-0`; one level more is a skip.
+#[test]
+fn json_nested_127_levels_loads_and_128_is_skipped() {
+    let record = |levels: usize| {
+        let inner = levels - 2; // the record's braces and the `tags` object
+        format!(
+            "{{\"deviceId\":\"d{levels}\",\"tags\":{{\"z\":-0,\"x\":{}1{}}}}}\n",
+            "[".repeat(inner),
+            "]".repeat(inner)
+        )
+    };
+    let text = format!("{}{}", record(127), record(128));
+    let f = load(text.as_bytes());
+    assert_counts(&f, 2, 1, 0, 1);
+    let second = record(127).len() as u64;
     assert_findings(
         &f,
         &[(
             2,
-            17,
+            second,
             "skipped",
             "",
-            "not a record: does not start with '{'",
+            "JSON nested deeper than 127 levels",
         )],
     );
+    let rows: Vec<serde_json::Value> = f
+        .query("SELECT * FROM devices")
+        .unwrap_or_else(|e| panic!("{}", e.render("SELECT * FROM devices")))
+        .collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["deviceId"], "d127");
+    assert_eq!(rows[0]["tags"]["z"], serde_json::json!(-0.0));
+    assert_eq!(twindex::ingest::MAX_JSON_DEPTH, 127);
 }
 
 /// One byte past the limit is enough to skip a record unparsed (`ingest.rs` has a 100 MB one).
@@ -1083,6 +1123,20 @@ fn query_limits_are_errors_not_stack_overflows() {
     assert_eq!(
         render(&q),
         ("query nests too deeply (limit 128)".to_string(), at)
+    );
+
+    // 100,000 nested array brackets: over the length limit too, reported at the limit.
+    let q = format!(
+        "SELECT * FROM devices WHERE x IN {}1{}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    assert_eq!(
+        render(&q),
+        (
+            format!("query is too long ({} bytes; limit 65536)", q.len()),
+            65536
+        )
     );
 
     // Array literals in an IN list share the budget, two levels per bracket: of 30,000
