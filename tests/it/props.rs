@@ -941,11 +941,23 @@ fn rows_where(l: &Loaded, from: &str, cond: &str) -> Result<BTreeSet<i64>, TestC
     agree(l, &query)?;
     let rows = engine_answer(&l.fleet, &query)
         .map_err(|e| l.fail(format!("law query failed: {e}"), Some(&query)))?;
-    Ok(rows
-        .iter()
-        // `seq` may be spelled `0e0`: read it as a number, not as an integer.
-        .filter_map(|r| r.get("seq").and_then(Value::as_f64).map(|f| f as i64))
-        .collect())
+    // Every row must name itself: a row dropped here would break a law silently (a COUNT law
+    // once failed with "1 vs 0 rows" and could not be replayed), so say which row it was.
+    let mut seqs = BTreeSet::new();
+    for r in &rows {
+        // `seq` may be spelled `0e0` or `-0`: read it as a number, not as an integer.
+        let seq = r.get("seq").and_then(Value::as_f64).map(|f| f as i64);
+        match seq {
+            Some(seq) if seqs.insert(seq) => {}
+            _ => {
+                return Err(l.fail(
+                    format!("law query row without a unique `seq`: {r} (rows: {rows:?})"),
+                    Some(&query),
+                ))
+            }
+        }
+    }
+    Ok(seqs)
 }
 
 fn count_where(fleet: &Fleet, from: &str, cond: &str) -> Result<i64, String> {
