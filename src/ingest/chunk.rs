@@ -220,15 +220,18 @@ impl Trie {
 /// Whether the text holds a bare `-0` value (not `-0.5`, `-0e1`, nor `dev-0` in a string):
 /// the tape cannot tell it from `0`. A look-alike inside a string (`"a:-0"`) only costs that
 /// record the slower path.
+///
+/// Every record has dozens of `-` (dates, ids), so this walks them with one `memchr` pass
+/// and looks at the neighbours, rather than restarting a substring search per `-0`.
 pub fn has_negative_zero(record: &[u8]) -> bool {
-    memchr::memmem::find_iter(record, b"-0").any(|i| {
-        let ends = !matches!(record.get(i + 2), Some(b'0'..=b'9' | b'.' | b'e' | b'E'));
-        let starts = record[..i]
-            .iter()
-            .rev()
-            .find(|b| !b.is_ascii_whitespace())
-            .is_some_and(|b| matches!(b, b':' | b',' | b'['));
-        ends && starts
+    memchr::memchr_iter(b'-', record).any(|i| {
+        record.get(i + 1) == Some(&b'0')
+            && !matches!(record.get(i + 2), Some(b'0'..=b'9' | b'.' | b'e' | b'E'))
+            && record[..i]
+                .iter()
+                .rev()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|b| matches!(b, b':' | b',' | b'['))
     })
 }
 
