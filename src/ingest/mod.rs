@@ -490,6 +490,24 @@ pub fn twin_from_bytes(record: &[u8]) -> Result<serde_json::Value, String> {
     .map_err(str::to_string)
 }
 
+/// Appends the record's normalised twin to `out` as compact JSON text: the same bytes as
+/// serializing [`twin_from_bytes`]'s value, written from the tape without building it.
+pub fn twin_text_from_bytes(record: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+    let start = out.len();
+    let direct = !chunk::has_negative_zero(record)
+        && chunk::with_tape(record, |tape| {
+            let mut members = Vec::new();
+            normalise::members(tape, &mut members).map(|()| normalise::write_twin(&members, out))
+        })?
+        .map_err(str::to_string)?;
+    if !direct {
+        out.truncate(start);
+        let twin = twin_from_bytes(record)?;
+        serde_json::to_writer(&mut *out, &twin).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// The value at an exact path (keys spelled as in the document) of one record's normalised
 /// twin, converting only that subtree: projecting `tags.location` should not build the whole
 /// twin.
