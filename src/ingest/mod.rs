@@ -48,7 +48,7 @@ impl Default for LoadOptions {
         LoadOptions {
             strict: false,
             keep_findings: 20,
-            chunk_bytes: 4 << 20,
+            chunk_bytes: 16 << 20,
             progress: None,
             verify_snapshot: false,
         }
@@ -270,6 +270,7 @@ fn parse_task(files: &[SourceFile], task: Task, keep: usize) -> (u32, ChunkOutpu
         Task::Elements { file, elements } => {
             let bytes: &[u8] = &files[file as usize];
             let mut b = ChunkBuilder::new(file, keep);
+            b.expect_rows(elements.len());
             let mut n = 0;
             for e in &elements {
                 n += e.len() as u64;
@@ -308,6 +309,9 @@ fn add_record(b: &mut ChunkBuilder, bytes: &[u8], start: usize, end: usize) {
 
 fn parse_lines(bytes: &[u8], file: u32, range: Range<usize>, keep: usize) -> ChunkOutput {
     let mut b = ChunkBuilder::new(file, keep);
+    if let Some(first) = memchr::memchr(b'\n', &bytes[range.clone()]) {
+        b.expect_rows(range.len() / (first + 1));
+    }
     let mut pos = range.start;
     let mut lines = 0u32;
     let mut blank = 0u64;

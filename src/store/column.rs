@@ -577,6 +577,16 @@ impl ColumnBuilder {
         ColumnBuilder::default()
     }
 
+    /// A builder with room for `values` values before its vectors grow.
+    pub fn with_capacity(values: usize) -> ColumnBuilder {
+        ColumnBuilder {
+            rows: Vec::with_capacity(values),
+            kinds: Vec::with_capacity(values),
+            data: Vec::with_capacity(values),
+            ..ColumnBuilder::default()
+        }
+    }
+
     #[inline]
     fn push_raw(&mut self, row: u32, kind: u8, data: u64) {
         self.rows.push(row);
