@@ -4,9 +4,6 @@
 //! With `--json` the rows are produced as JSON text (`Results::json`, what `--format json`
 //! prints) instead of values.
 
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::time::Instant;
 
 fn main() {
