@@ -416,12 +416,10 @@ impl ChunkBuilder {
         }
         // Paths of the chunk's first record are likely in every record: size them for the
         // whole chunk instead of growing (and copying) them a dozen times.
-        let values = if self.out.rows.len() <= 1 {
-            self.expected_rows
-        } else {
-            0
-        };
-        self.columns[i].get_or_insert_with(|| ColumnBuilder::with_capacity(values))
+        let (rows, expected) = (self.out.rows.len(), self.expected_rows);
+        self.columns[i].get_or_insert_with(|| {
+            ColumnBuilder::with_capacity(if rows <= 1 { expected } else { 0 })
+        })
     }
 
     /// How many records the chunk is likely to hold (an estimate for sizing columns).
