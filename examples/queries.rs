@@ -1,13 +1,17 @@
 //! Loads a fleet once and times queries (median of 5 runs):
-//! `cargo run --release --example queries -- FILE "SQL" ["SQL"...]`
-
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+//! `cargo run --release --example queries -- [--json] FILE "SQL" ["SQL"...]`
+//!
+//! With `--json` the rows are produced as JSON text (`Results::json`, what `--format json`
+//! prints) instead of values.
 
 use std::time::Instant;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args().collect();
+    let json = args.get(1).is_some_and(|a| a == "--json");
+    if json {
+        args.remove(1);
+    }
     let fleet = twindex::Fleet::load(&args[1..2]).unwrap();
     for sql in &args[2..] {
         let mut times = Vec::new();
@@ -15,6 +19,7 @@ fn main() {
         for _ in 0..5 {
             let t = Instant::now();
             n = match fleet.query(sql) {
+                Ok(rows) if json => rows.json().count(),
                 Ok(rows) => rows.count(),
                 Err(e) => {
                     eprintln!("{}", e.render(sql));

@@ -5,6 +5,7 @@
 
 pub mod aggregate;
 pub mod eval;
+pub mod json;
 pub mod value;
 
 use std::cmp::Ordering;

@@ -8,12 +8,11 @@
 //! never indexed; "is defined" is the column's presence bitmap.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use rayon::prelude::*;
 use roaring::{MultiOps, RoaringBitmap};
 
-use crate::store::{Column, Kind, ValueRef};
+use crate::store::{Column, FastMap, Kind, ValueRef};
 
 /// Columns with more distinct primitive values than this are not indexed (unless forced).
 /// 1,024 keeps the index of a million-row column to at most a few MB while covering the
@@ -282,8 +281,8 @@ fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
     let mut nulls = Vec::new();
     let mut falses = Vec::new();
     let mut trues = Vec::new();
-    let mut numbers: HashMap<u64, Vec<u32>> = HashMap::new();
-    let mut strings: HashMap<String, Vec<u32>> = HashMap::new();
+    let mut numbers: FastMap<u64, Vec<u32>> = FastMap::default();
+    let mut strings: FastMap<String, Vec<u32>> = FastMap::default();
     for (row, slot) in c.slots() {
         match c.kind_at(slot) {
             Kind::Null => nulls.push(row),
