@@ -123,6 +123,9 @@ struct Trie {
     hasher: RandomState,
     /// (parent, lower-cased key) -> fold group, for nodes created later.
     folds: HashMap<(u32, Box<str>), u32>,
+    /// Keys compared off the predicted path (tests assert that it stays linear).
+    #[cfg(test)]
+    compares: std::cell::Cell<u64>,
 }
 
 /// Children of one node scanned linearly before the trie looks them up by hash.
@@ -202,11 +205,11 @@ impl Trie {
         let c = if guess != NONE && same_key(&self.keys[guess as usize], key) {
             guess
         } else if self.children[p].len() <= SCAN_CHILDREN {
-            match self.children[p]
-                .iter()
-                .copied()
-                .find(|&c| same_key(&self.keys[c as usize], key))
-            {
+            match self.children[p].iter().copied().find(|&c| {
+                #[cfg(test)]
+                self.compares.set(self.compares.get() + 1);
+                same_key(&self.keys[c as usize], key)
+            }) {
                 Some(c) => c,
                 None => self.insert(parent, key, self.hash(parent, key)),
             }
@@ -236,6 +239,8 @@ impl Trie {
         let mut c = self.by_hash.get(&hash).copied().unwrap_or(NONE);
         while c != NONE {
             let i = c as usize;
+            #[cfg(test)]
+            self.compares.set(self.compares.get() + 1);
             if self.parents[i] == parent && same_key(&self.keys[i], key) {
                 return Some(c);
             }
@@ -745,6 +750,25 @@ mod tests {
         assert!(matches!(t.visit(upper, stamp), Visit::CaseCollision));
         assert!(matches!(t.visit(first[0][7], stamp), Visit::Repeated));
         assert!(matches!(t.visit(first[0][8], stamp), Visit::First));
+    }
+
+    /// 20,000 siblings created and then looked up out of order: a constant number of key
+    /// comparisons each, where scanning the siblings took 200 million.
+    #[test]
+    fn trie_lookups_stay_linear_in_siblings() {
+        let mut t = Trie::new(RandomState::new());
+        let n = 20_000;
+        let ids: Vec<u32> = (0..n).map(|i| t.child(0, NONE, &format!("k{i}"))).collect();
+        for i in (0..n).rev() {
+            assert_eq!(t.child(0, NONE, &format!("k{i}")), ids[i]);
+        }
+        // Case variants of every key: new nodes in existing fold groups, found by map.
+        for i in 0..n {
+            let upper = t.child(0, NONE, &format!("K{i}"));
+            assert_eq!(t.fold[upper as usize], t.fold[ids[i] as usize]);
+        }
+        let compares = t.compares.get();
+        assert!(compares < 4 * 3 * n as u64, "{compares} key comparisons");
     }
 
     /// The record's own braces are the first level: 127 levels load, as serde_json (the
