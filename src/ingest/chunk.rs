@@ -763,9 +763,9 @@ mod tests {
             assert_eq!(t.child(0, NONE, &format!("k{i}")), ids[i]);
         }
         // Case variants of every key: new nodes in existing fold groups, found by map.
-        for i in 0..n {
+        for (i, &id) in ids.iter().enumerate() {
             let upper = t.child(0, NONE, &format!("K{i}"));
-            assert_eq!(t.fold[upper as usize], t.fold[ids[i] as usize]);
+            assert_eq!(t.fold[upper as usize], t.fold[id as usize]);
         }
         let compares = t.compares.get();
         assert!(compares < 4 * 3 * n as u64, "{compares} key comparisons");
