@@ -128,8 +128,10 @@ struct Trie {
     compares: std::cell::Cell<u64>,
 }
 
-/// Children of one node scanned linearly before the trie looks them up by hash.
-const SCAN_CHILDREN: usize = 8;
+/// Children of one node scanned linearly before the trie looks them up by hash: a twin has
+/// ~20 top-level members, and a scan of them is cheaper than a keyed hash (callgrind: 8 made
+/// the 20k-fleet load 3.5% slower than 32).
+const SCAN_CHILDREN: usize = 32;
 
 /// No node.
 const NONE: u32 = u32::MAX;
