@@ -47,6 +47,9 @@ pub enum LoadError {
     /// A `.gz` input that decompresses to more than `LoadOptions::max_decompressed_bytes`.
     #[error("{file}: decompresses to more than {limit} bytes, the limit for a compressed input (decompress it to a file, which is mapped instead of held in memory)")]
     Decompressed { file: String, limit: u64 },
+    /// Standard input larger than `LoadOptions::max_decompressed_bytes` (it is held in memory).
+    #[error("{file}: more than {limit} bytes on standard input, the limit for an input held in memory (save it to a file, which is mapped instead)")]
+    InMemoryLimit { file: String, limit: u64 },
     #[error("no input files given")]
     NoInput,
     #[error("{file}: {reason}")]

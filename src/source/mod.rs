@@ -37,11 +37,16 @@ impl SourceFile {
     /// regular file is memory-mapped.
     pub fn open(name: &str, max_decompressed: u64) -> Result<SourceFile, LoadError> {
         if name == "-" {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut buf)
-                .map_err(|e| LoadError::io(name, e))?;
+            // Standard input cannot be mapped: it is held in memory, under the same cap as a
+            // decompressed input.
+            let buf = read_capped(name, std::io::stdin().lock(), max_decompressed).map_err(
+                |e| match e {
+                    LoadError::Decompressed { file, limit } => {
+                        LoadError::InMemoryLimit { file, limit }
+                    }
+                    other => other,
+                },
+            )?;
             return SourceFile::from_bytes(name, buf, max_decompressed);
         }
         let path = Path::new(name);
@@ -116,8 +121,13 @@ impl Deref for SourceFile {
 /// that tells an input over the limit from one exactly at it), so a bomb costs at most the
 /// limit in memory, not twice it as `read_to_end`'s growth could.
 fn gunzip(name: &str, compressed: &[u8], limit: u64) -> Result<Vec<u8>, LoadError> {
+    read_capped(name, flate2::read::MultiGzDecoder::new(compressed), limit)
+}
+
+/// Reads `reader` to its end into memory, failing with [`LoadError::Decompressed`] as soon
+/// as it passes `limit` bytes (see [`gunzip`]).
+fn read_capped(name: &str, mut decoder: impl Read, limit: u64) -> Result<Vec<u8>, LoadError> {
     let hard = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
-    let mut decoder = flate2::read::MultiGzDecoder::new(compressed);
     let mut buf: Vec<u8> = Vec::new();
     let mut filled = 0;
     loop {
@@ -152,5 +162,22 @@ pub fn strip_bom(bytes: &[u8]) -> (&[u8], usize) {
     match bytes.strip_prefix(b"\xEF\xBB\xBF") {
         Some(rest) => (rest, 3),
         None => (bytes, 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_are_capped_at_the_limit() {
+        let bytes = vec![b' '; 1000];
+        assert_eq!(read_capped("x", &bytes[..], 1000).unwrap().len(), 1000);
+        assert_eq!(read_capped("x", &bytes[..], 5000).unwrap().len(), 1000);
+        let err = read_capped("x", &bytes[..], 999).unwrap_err();
+        assert!(
+            matches!(err, LoadError::Decompressed { limit: 999, .. }),
+            "{err}"
+        );
     }
 }
