@@ -248,6 +248,14 @@ fn assert_same_answer(fleet: &Fleet, twins: &[Value], sql: &str, fleet_text: &st
         Ok(rows) => Ok(text_of(rows.collect())),
         Err(e) => Err(e.render(sql)),
     };
+    // The JSON text rows (`--format json`) are the same rows, byte for byte.
+    if let (Ok(results), Ok(values)) = (fleet.query(sql), &engine) {
+        let text = format!("[{}]", results.json().collect::<Vec<_>>().join(","));
+        assert!(
+            &text == values,
+            "JSON text rows differ from the values\nquery: {sql}\ntext:   {text}\nvalues: {values}"
+        );
+    }
     let expected = match sql::parse(sql) {
         Ok(q) => reference::evaluate(&q, twins)
             .map(text_of)
@@ -491,6 +499,21 @@ fn assert_twins(fleet: &Fleet, expected: &[Value], input: &[u8]) {
     let got: Vec<Value> = (0..store.len())
         .map(|r| store.twin(r).expect("twin of a loaded row"))
         .collect();
+    for (r, twin) in (0..store.len()).zip(&got) {
+        let mut text = Vec::new();
+        store
+            .twin_text(r, &mut text)
+            .expect("twin text of a loaded row");
+        assert!(
+            serde_json::to_string(twin)
+                .ok()
+                .as_deref()
+                .map(str::as_bytes)
+                == Some(&text[..]),
+            "twin_text of row {r} differs from the twin: {}",
+            String::from_utf8_lossy(&text)
+        );
+    }
     assert!(
         serde_json::to_string(&got).ok() == serde_json::to_string(&expected).ok(),
         "loaded twins differ from the reference's reading\ninput:     {:?}\nloaded:    {}\nreference: {}",
