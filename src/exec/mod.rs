@@ -28,6 +28,9 @@ pub struct FilterReport {
     pub universe: u64,
     /// Top-level conditions answered exactly by bitmaps.
     pub by_bitmap: Vec<String>,
+    /// For each of `by_bitmap`, what answered it ("value index", "sorted strings", "column
+    /// scan", "presence"; several joined by " + ").
+    pub bitmap_sources: Vec<String>,
     /// Conditions evaluated row by row.
     pub residual: Vec<String>,
     /// Rows the residual was evaluated on.
@@ -54,15 +57,23 @@ pub fn filter(store: &Store, plan: &Plan) -> (RoaringBitmap, FilterReport) {
         store,
         plan,
         universe,
+        used: std::cell::Cell::new(0),
     };
     let mut conjuncts = Vec::new();
     split_and(cond, &mut conjuncts);
     let mut exact = Vec::new();
     let mut residual: Vec<&BExpr> = Vec::new();
     for c in conjuncts {
+        answer.used.set(0);
         match answer.exact_want(c, crate::plan::bitmap::Want::TRUE) {
             Some(t) => {
                 report.by_bitmap.push(describe(c, plan));
+                let sources = crate::plan::bitmap::Source::names(answer.used.get());
+                report.bitmap_sources.push(if sources.is_empty() {
+                    "constant".to_string()
+                } else {
+                    sources.join(" + ")
+                });
                 exact.push(t.t);
             }
             None => {

@@ -7,6 +7,8 @@
 //! ranges and string prefixes are unions of contiguous runs of bitmaps. Objects and arrays are
 //! never indexed; "is defined" is the column's presence bitmap.
 
+mod sorted;
+
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -14,6 +16,8 @@ use rayon::prelude::*;
 use roaring::{MultiOps, RoaringBitmap};
 
 use crate::store::{Column, Kind, ValueRef};
+
+pub use sorted::SortedStrings;
 
 /// Columns with more distinct primitive values than this are not indexed (unless forced).
 /// 1,024 keeps the index of a million-row column to at most a few MB while covering the

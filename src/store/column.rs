@@ -18,7 +18,7 @@ use roaring::RoaringBitmap;
 
 use super::buf::Buf;
 use super::timestamp::Timestamp;
-use crate::index::ValueIndex;
+use crate::index::{SortedStrings, ValueIndex};
 
 /// The JSON type of one stored value, and how it is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -219,6 +219,8 @@ pub struct Column {
     /// Length-prefixed text: strings when there is no dictionary, and arrays.
     arena: Buf<u8>,
     kind_counts: [u32; KINDS],
+    /// The string values in order, built on first use ([`Column::sorted_strings`]).
+    sorted: OnceLock<Option<SortedStrings>>,
 }
 
 /// A column's storage, for the snapshot writer.
@@ -264,6 +266,7 @@ impl Column {
             data,
             arena,
             kind_counts,
+            sorted: OnceLock::new(),
         }
     }
 
@@ -344,6 +347,15 @@ impl Column {
     /// The bitmap index of this column's values, if it was low-cardinality (or forced).
     pub fn index(&self) -> Option<&ValueIndex> {
         self.parts().index.as_ref()
+    }
+
+    /// The column's string values in byte order, for prefix, equality and range searches on
+    /// columns without a value index; sorted by the first caller (thread-safe: others wait
+    /// for it), kept for the store's lifetime. `None` when the column holds no string.
+    pub fn sorted_strings(&self) -> Option<&SortedStrings> {
+        self.sorted
+            .get_or_init(|| SortedStrings::build(self))
+            .as_ref()
     }
 
     /// The slot of `row`'s value, if it has one.
@@ -462,7 +474,12 @@ impl Column {
         } else {
             0
         };
-        kinds + data + self.arena.heap_bytes() + decoded
+        let sorted = self
+            .sorted
+            .get()
+            .and_then(Option::as_ref)
+            .map_or(0, SortedStrings::heap_bytes);
+        kinds + data + self.arena.heap_bytes() + decoded + sorted
     }
 }
 
@@ -795,6 +812,7 @@ pub fn merge_column(
         data,
         arena: arena.into(),
         kind_counts,
+        sorted: OnceLock::new(),
     }
 }
 
