@@ -342,7 +342,17 @@ fn order_by_index(
     let mut rows = Vec::with_capacity(top);
     for g in order {
         let bitmap = match g {
-            KeyRun::Value(i) => entries[i].1.as_ref() & matches,
+            KeyRun::Value(i) => {
+                // A value's rows in row order, filtered one by one: TOP n stops after a few,
+                // where intersecting the whole bitmap would visit every one.
+                for r in entries[i].1.iter().filter(|r| matches.contains(*r)) {
+                    if rows.len() == top {
+                        return Some(rows);
+                    }
+                    rows.push(r);
+                }
+                continue;
+            }
             KeyRun::Undefined => undefined(),
             KeyRun::Objects => objects(),
         };

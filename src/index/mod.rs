@@ -222,23 +222,27 @@ pub fn bitmap_from_sorted(rows: &[u32]) -> RoaringBitmap {
 }
 
 /// The entries of several indexes (the spellings of one path) merged by key, in key order;
-/// a key present in one index only borrows its bitmap.
+/// a key present in one index only borrows its bitmap (so one index costs no copy at all).
 pub fn merged_entries<'a>(
     indexes: impl IntoIterator<Item = &'a ValueIndex>,
 ) -> Vec<(&'a IndexKey, std::borrow::Cow<'a, RoaringBitmap>)> {
-    let mut merged: Vec<(&IndexKey, std::borrow::Cow<'_, RoaringBitmap>)> = Vec::new();
-    for ix in indexes {
-        for (k, b) in ix.entries() {
-            match merged
-                .iter_mut()
-                .find(|(m, _)| m.cmp_key(k) == Ordering::Equal)
-            {
-                Some((_, mb)) => *mb.to_mut() |= b,
-                None => merged.push((k, std::borrow::Cow::Borrowed(b))),
-            }
+    let indexes: Vec<&ValueIndex> = indexes.into_iter().collect();
+    let mut all: Vec<(&IndexKey, &RoaringBitmap)> = indexes
+        .iter()
+        .flat_map(|ix| ix.entries().iter().map(|(k, b)| (k, b)))
+        .collect();
+    if indexes.len() > 1 {
+        // Each index is in key order already; one sort brings equal keys together.
+        all.sort_by(|a, b| a.0.cmp_key(b.0));
+    }
+    let mut merged: Vec<(&IndexKey, std::borrow::Cow<'_, RoaringBitmap>)> =
+        Vec::with_capacity(all.len());
+    for (k, b) in all {
+        match merged.last_mut() {
+            Some((m, mb)) if m.cmp_key(k) == Ordering::Equal => *mb.to_mut() |= b,
+            _ => merged.push((k, std::borrow::Cow::Borrowed(b))),
         }
     }
-    merged.sort_by(|a, b| a.0.cmp_key(b.0));
     merged
 }
 
