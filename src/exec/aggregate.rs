@@ -186,6 +186,9 @@ pub fn group_by_index(store: &Store, plan: &Plan, matches: &RoaringBitmap) -> Op
     {
         return None;
     }
+    if let [key] = plan.group_keys.as_slice() {
+        return count_one_key(store, plan, *key, matches);
+    }
     // Per key: the distinct values of its columns (spellings merged), as bitmaps.
     let mut per_key: Vec<Vec<RoaringBitmap>> = Vec::new();
     for &p in &plan.group_keys {
@@ -256,6 +259,91 @@ pub fn group_by_index(store: &Store, plan: &Plan, matches: &RoaringBitmap) -> Op
         .collect();
     groups.sort_by_key(|g| g.first_row);
     Some(groups)
+}
+
+/// [`group_by_index`] for one key: each value's group is its bitmap's intersection with the
+/// matching rows, and only its size and first row are needed, so nothing is materialised:
+/// one `intersection_len` per value of each of the path's columns (spellings combine by
+/// key), the undefined group is what is left. Every bitmap of a path is disjoint from the
+/// others (a regular row has one value), so the sizes add up.
+fn count_one_key(
+    store: &Store,
+    plan: &Plan,
+    key: usize,
+    matches: &RoaringBitmap,
+) -> Option<Vec<Group>> {
+    let bp = &plan.paths[key];
+    if bp.has_tail() {
+        return None;
+    }
+    // (key, count, first row) per distinct value, spellings combined.
+    let mut found: Vec<(&crate::index::IndexKey, u64, u32)> = Vec::new();
+    for &c in &bp.columns {
+        let col = store.column(c);
+        let counts = col.kind_counts();
+        if counts[Kind::Object as usize] + counts[Kind::Array as usize] > 0 {
+            return None;
+        }
+        for (k, b) in col.index()?.entries() {
+            let n = b.intersection_len(matches);
+            if n == 0 {
+                continue;
+            }
+            let first = match b.min() {
+                Some(m) if matches.contains(m) => m,
+                _ => (b & matches).min()?,
+            };
+            match found.iter_mut().find(|(f, _, _)| f.cmp_key(k).is_eq()) {
+                Some(g) => {
+                    g.1 += n;
+                    g.2 = g.2.min(first);
+                }
+                None => found.push((k, n, first)),
+            }
+        }
+    }
+    let mut groups: Vec<Group> = Vec::with_capacity(found.len() + 1);
+    let mut counted = 0;
+    for (_, count, first_row) in found {
+        counted += count;
+        groups.push(key_group(store, plan, first_row, count));
+    }
+    if counted < matches.len() {
+        let defined: RoaringBitmap = bp
+            .columns
+            .iter()
+            .map(|&c| store.column(c).present())
+            .fold(RoaringBitmap::new(), |acc, p| acc | p);
+        let undefined = matches - defined;
+        let first_row = undefined.min()?;
+        groups.push(key_group(store, plan, first_row, undefined.len()));
+    }
+    groups.sort_by_key(|g| g.first_row);
+    Some(groups)
+}
+
+/// A group of `count` rows counted from bitmaps, its key read from its first row.
+fn key_group(store: &Store, plan: &Plan, first_row: u32, count: u64) -> Group {
+    let ctx = RowCtx::new(store, plan, first_row);
+    let (keys, key_names) = plan
+        .group_keys
+        .iter()
+        .map(|&p| {
+            let (v, name) = ctx.path(p);
+            (v.into_owned(), name.map(|n| n.into_owned()))
+        })
+        .unzip();
+    Group {
+        first_row,
+        keys,
+        key_names,
+        count,
+        states: plan
+            .aggregates
+            .iter()
+            .map(|_| AggState::Count(count))
+            .collect(),
+    }
 }
 
 /// One group: its key values and spellings (from its first row), its size and aggregates.
