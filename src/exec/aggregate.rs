@@ -276,6 +276,11 @@ fn count_one_key(
     if bp.has_tail() {
         return None;
     }
+    // Every row of the collection (no WHERE, or one true everywhere): each value's split
+    // between modules and devices, computed once per index, gives its count and first row.
+    let (all, _) = store.collection_rows(plan.collection);
+    let whole = matches.len() == all.len();
+    let modules = plan.collection == crate::sql::Collection::Modules;
     // (key, count, first row) per distinct value, spellings combined.
     let mut found: Vec<(&crate::index::IndexKey, u64, u32)> = Vec::new();
     for &c in &bp.columns {
@@ -284,12 +289,18 @@ fn count_one_key(
         if counts[Kind::Object as usize] + counts[Kind::Array as usize] > 0 {
             return None;
         }
-        for (k, b) in col.index()?.entries() {
-            let n = b.intersection_len(matches);
+        let index = col.index()?;
+        let split = whole.then(|| index.split(store.modules()));
+        for (i, (k, b)) in index.entries().iter().enumerate() {
+            let (n, first) = match split {
+                Some(split) if modules => (split[i].inside, split[i].first_inside),
+                Some(split) => (split[i].outside, split[i].first_outside),
+                None => (b.intersection_len(matches), None),
+            };
             if n == 0 {
                 continue;
             }
-            let first = match b.min() {
+            let first = match first.or(b.min()) {
                 Some(m) if matches.contains(m) => m,
                 _ => (b & matches).min()?,
             };
@@ -309,14 +320,21 @@ fn count_one_key(
         groups.push(key_group(store, plan, first_row, count));
     }
     if counted < matches.len() {
-        let defined: RoaringBitmap = bp
+        let columns: Vec<&RoaringBitmap> = bp
             .columns
             .iter()
             .map(|&c| store.column(c).present())
-            .fold(RoaringBitmap::new(), |acc, p| acc | p);
-        let undefined = matches - defined;
-        let first_row = undefined.min()?;
-        groups.push(key_group(store, plan, first_row, undefined.len()));
+            .collect();
+        let undefined = |r: u32| !columns.iter().any(|p| p.contains(r));
+        // The first row without a value is usually among the first few; else subtract.
+        let first_row = match matches.iter().take(64).find(|&r| undefined(r)) {
+            Some(r) => r,
+            None => {
+                let defined = columns.iter().fold(RoaringBitmap::new(), |acc, p| acc | *p);
+                (matches - defined).min()?
+            }
+        };
+        groups.push(key_group(store, plan, first_row, matches.len() - counted));
     }
     groups.sort_by_key(|g| g.first_row);
     Some(groups)

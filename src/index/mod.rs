@@ -11,6 +11,7 @@ mod sorted;
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 use roaring::{MultiOps, RoaringBitmap};
@@ -93,12 +94,52 @@ impl IndexKey {
 /// One bitmap per distinct primitive value of a column, in key order.
 pub struct ValueIndex {
     entries: Vec<(IndexKey, RoaringBitmap)>,
+    /// Per entry, how its rows split between the store's modules and devices (computed on
+    /// first use by [`ValueIndex::split`]).
+    split: OnceLock<Vec<Split>>,
+}
+
+/// How one index entry's rows split between a fixed part of the store (its module rows) and
+/// the rest: enough to count a GROUP BY over a whole collection without touching a bitmap.
+#[derive(Debug, Clone, Copy)]
+pub struct Split {
+    /// Rows in the part.
+    pub inside: u64,
+    /// Rows outside it.
+    pub outside: u64,
+    pub first_inside: Option<u32>,
+    pub first_outside: Option<u32>,
 }
 
 impl ValueIndex {
     /// An index of entries already in key order (as a snapshot stores them).
     pub(crate) fn from_sorted(entries: Vec<(IndexKey, RoaringBitmap)>) -> ValueIndex {
-        ValueIndex { entries }
+        ValueIndex {
+            entries,
+            split: OnceLock::new(),
+        }
+    }
+
+    /// Per entry, its rows inside and outside `part`, computed once and kept: `part` must be
+    /// the same bitmap on every call (the store's module rows; the store is immutable).
+    pub(crate) fn split(&self, part: &RoaringBitmap) -> &[Split] {
+        self.split.get_or_init(|| {
+            self.entries
+                .iter()
+                .map(|(_, b)| {
+                    let inside = b.intersection_len(part);
+                    let first = b.min();
+                    let first_in = |r: Option<u32>| r.filter(|r| part.contains(*r));
+                    let first_out = |r: Option<u32>| r.filter(|r| !part.contains(*r));
+                    Split {
+                        inside,
+                        outside: b.len() - inside,
+                        first_inside: first_in(first).or_else(|| (b & part).min()),
+                        first_outside: first_out(first).or_else(|| (b - part).min()),
+                    }
+                })
+                .collect()
+        })
     }
 
     pub fn entries(&self) -> &[(IndexKey, RoaringBitmap)] {
@@ -360,7 +401,7 @@ fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
         .into_iter()
         .map(|(k, rows)| (k, bitmap_from_sorted(&rows)))
         .collect();
-    Some(ValueIndex { entries })
+    Some(ValueIndex::from_sorted(entries))
 }
 
 #[cfg(test)]
