@@ -1,5 +1,6 @@
-//! Loads a fleet once and times queries (median of 5 runs, and the first run, which pays for
-//! anything built on first use): `cargo run --release --example queries -- FILE "SQL" ["SQL"...]`
+//! Loads a fleet once and times queries (median of 5 runs, or `RUNS`, and the first run, which
+//! pays for anything built on first use):
+//! `[RUNS=n] cargo run --release --example queries -- FILE "SQL" ["SQL"...]`
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -9,10 +10,15 @@ use std::time::Instant;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let fleet = twindex::Fleet::load(&args[1..2]).unwrap();
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5)
+        .max(1);
     for sql in &args[2..] {
         let mut times = Vec::new();
         let mut n = 0;
-        for _ in 0..5 {
+        for _ in 0..runs {
             let t = Instant::now();
             n = match fleet.query(sql) {
                 Ok(rows) => rows.count(),

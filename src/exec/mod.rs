@@ -7,6 +7,7 @@ pub mod aggregate;
 pub mod eval;
 pub mod value;
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::VecDeque;
 
@@ -193,6 +194,11 @@ pub struct Results<'s> {
     rows: Box<dyn Iterator<Item = u32> + Send + 's>,
     buffer: VecDeque<Value>,
     done: std::vec::IntoIter<Value>,
+    /// Rows are shaped on the caller's thread: a select list of plain paths to primitive
+    /// values costs little more per row than allocating the row's object, and objects built
+    /// on worker threads but freed by the caller made mimalloc's cross-thread frees a fifth
+    /// of the time (projecting 19,114 ids: 4.5-7.4 ms in parallel, 3.3-3.7 ms here).
+    cheap_rows: bool,
     /// How WHERE was answered.
     pub filter: FilterReport,
 }
@@ -213,13 +219,13 @@ impl Iterator for Results<'_> {
                 return None;
             }
             let (store, plan) = (self.store, &self.plan);
-            let shaped: Vec<Value> = if batch.len() > 64 {
+            let shaped: Vec<Value> = if batch.len() > 64 && !self.cheap_rows {
                 batch
-                    .par_iter()
-                    .map(|&r| shape_row(store, plan, r))
+                    .par_chunks(256)
+                    .flat_map_iter(|rows| shape_rows(store, plan, rows))
                     .collect()
             } else {
-                batch.iter().map(|&r| shape_row(store, plan, r)).collect()
+                shape_rows(store, plan, &batch)
             };
             self.buffer.extend(shaped);
         }
@@ -233,12 +239,27 @@ pub fn execute(store: &Store, plan: Plan) -> Results<'_> {
     let top = plan
         .top
         .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let cheap_rows = match &plan.shape {
+        Shape::Rows(items) => items.iter().all(|item| match &item.expr {
+            BExpr::Path(p) => {
+                let bp = &plan.paths[*p];
+                !bp.has_tail()
+                    && bp.columns.iter().all(|&c| {
+                        let k = store.column(c).kind_counts();
+                        k[crate::store::Kind::Object as usize] == 0
+                    })
+            }
+            _ => false,
+        }),
+        _ => false,
+    };
     let mut results = Results {
         store,
         plan,
         rows: Box::new(std::iter::empty()),
         buffer: VecDeque::new(),
         done: Vec::new().into_iter(),
+        cheap_rows,
         filter: report,
     };
     let plan = &results.plan;
@@ -522,6 +543,74 @@ fn shape_group(plan: &Plan, items: &[OutItem], g: &Group) -> Value {
         }
     }
     Value::Object(out)
+}
+
+/// Shapes a few rows. A select list of plain paths reads each path for all the rows before
+/// building any object: the reads of scattered rows are cache misses (a value's payload, then
+/// its text in the arena), and a tight loop of independent reads overlaps them where
+/// interleaving them with building objects does not (the projection of 19,114 scattered
+/// `deviceId`s took 6.7 ms row by row).
+fn shape_rows(store: &Store, plan: &Plan, rows: &[u32]) -> Vec<Value> {
+    let Shape::Rows(items) = &plan.shape else {
+        return rows.iter().map(|&r| shape_row(store, plan, r)).collect();
+    };
+    let paths: Option<Vec<(usize, &String)>> = items
+        .iter()
+        .map(|item| match (&item.key, &item.expr) {
+            (OutKey::Spelled(_, written), BExpr::Path(p)) if !plan.paths[*p].has_tail() => {
+                Some((*p, written))
+            }
+            _ => None,
+        })
+        .collect();
+    let Some(paths) = paths else {
+        return rows.iter().map(|&r| shape_row(store, plan, r)).collect();
+    };
+    let ctxs: Vec<RowCtx<'_>> = rows.iter().map(|&r| RowCtx::new(store, plan, r)).collect();
+    let regular = !ctxs.iter().any(|c| c.irregular);
+    let mut columns: Vec<_> = paths
+        .iter()
+        .map(|&(p, _)| {
+            let bp = &plan.paths[p];
+            match bp.columns.as_slice() {
+                // One spelling (the usual case): gather the column's values in two passes.
+                [c] if regular && bp.head > 0 => {
+                    let col = store.column(*c);
+                    let name = col.segments().get(bp.head - 1).map(|n| Cow::Borrowed(&**n));
+                    let slots: Vec<Option<usize>> = rows.iter().map(|&r| col.slot(r)).collect();
+                    let found: Vec<usize> = slots.iter().flatten().copied().collect();
+                    let mut values = col.values_at(&found).into_iter();
+                    rows.iter()
+                        .zip(&slots)
+                        .map(|(&row, slot)| match slot.and_then(|_| values.next()) {
+                            Some(v) => (eval::column_val(store, col, row, v), name.clone()),
+                            None => (Val::Undef, None),
+                        })
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                }
+                _ => ctxs
+                    .iter()
+                    .map(|ctx| ctx.path(p))
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            }
+        })
+        .collect();
+    (0..rows.len())
+        .map(|_| {
+            let mut out = Map::with_capacity(paths.len());
+            for (values, &(_, written)) in columns.iter_mut().zip(&paths) {
+                let Some((v, name)) = values.next() else {
+                    continue;
+                };
+                if let Some(v) = v.to_json() {
+                    out.insert(name.map_or_else(|| written.clone(), |n| n.into_owned()), v);
+                }
+            }
+            Value::Object(out)
+        })
+        .collect()
 }
 
 fn shape_row(store: &Store, plan: &Plan, row: u32) -> Value {

@@ -413,8 +413,24 @@ impl Column {
 
     #[inline]
     pub fn value_at(&self, slot: usize) -> ValueRef<'_> {
-        let k = self.kind_byte(slot);
-        let d = self.payload(slot);
+        self.decode_value(self.kind_byte(slot), self.payload(slot))
+    }
+
+    /// The values at many slots. The payloads are all read first, then the text they point
+    /// to: for scattered slots each read is a cache miss, and two passes of independent
+    /// reads overlap them where one value at a time waits for each in turn.
+    pub fn values_at(&self, slots: &[usize]) -> Vec<ValueRef<'_>> {
+        let raw: Vec<(u8, u64)> = slots
+            .iter()
+            .map(|&s| (self.kind_byte(s), self.payload(s)))
+            .collect();
+        raw.into_iter()
+            .map(|(k, d)| self.decode_value(k, d))
+            .collect()
+    }
+
+    #[inline]
+    fn decode_value(&self, k: u8, d: u64) -> ValueRef<'_> {
         match Kind::from_u8(k) {
             Kind::Null => ValueRef::Null,
             Kind::False => ValueRef::Bool(false),
