@@ -68,7 +68,8 @@ impl SortedStrings {
     /// Sorts the string values of `col`; `None` when it has none.
     pub fn build(col: &Column) -> Option<SortedStrings> {
         let counts = col.kind_counts();
-        let strings: u32 = counts[Kind::String as usize] + counts[Kind::Time as usize..].iter().sum::<u32>();
+        let strings: u32 =
+            counts[Kind::String as usize] + counts[Kind::Time as usize..].iter().sum::<u32>();
         if strings == 0 {
             return None;
         }
@@ -120,11 +121,12 @@ impl SortedStrings {
         let p = prefix.as_bytes();
         let lo = self.partition(col, |s| s < p);
         // Past the run: strings that are >= prefix and start with it.
-        let hi = lo + self.rows[lo..].partition_point(|&row| {
-            col.get(row)
-                .and_then(|v| with_text(v, |s| s.starts_with(p)))
-                .unwrap_or(false)
-        });
+        let hi = lo
+            + self.rows[lo..].partition_point(|&row| {
+                col.get(row)
+                    .and_then(|v| with_text(v, |s| s.starts_with(p)))
+                    .unwrap_or(false)
+            });
         self.bitmap(lo, hi)
     }
 
@@ -132,11 +134,12 @@ impl SortedStrings {
     pub fn compare(&self, col: &Column, c: &str, op: Option<RangeOp>) -> RoaringBitmap {
         let c = c.as_bytes();
         let lt = self.partition(col, |s| s < c);
-        let le = lt + self.rows[lt..].partition_point(|&row| {
-            col.get(row)
-                .and_then(|v| with_text(v, |s| s == c))
-                .unwrap_or(false)
-        });
+        let le = lt
+            + self.rows[lt..].partition_point(|&row| {
+                col.get(row)
+                    .and_then(|v| with_text(v, |s| s == c))
+                    .unwrap_or(false)
+            });
         let n = self.rows.len();
         match op {
             None => self.bitmap(lt, le),
