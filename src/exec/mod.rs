@@ -233,8 +233,67 @@ impl Iterator for Results<'_> {
     }
 }
 
+/// `SELECT COUNT() ... WHERE p` over a whole collection, where `p` is one predicate that value
+/// index entry sizes answer: no bitmap is built ([`Answerer::count_whole`]).
+fn count_by_index(store: &Store, plan: &Plan) -> Option<(u64, FilterReport)> {
+    if !plan.group_keys.is_empty() || plan.aggregates.iter().any(|a| a.arg.is_some()) {
+        return None;
+    }
+    let cond = plan.filter.as_ref()?;
+    let (all, universe) = store.collection_rows(plan.collection);
+    if all.len() != universe.len() {
+        return None;
+    }
+    let answer = Answerer {
+        store,
+        plan,
+        universe,
+        used: std::cell::Cell::new(0),
+    };
+    let modules = plan.collection == crate::sql::Collection::Modules;
+    let n = answer.count_whole(cond, modules)?;
+    let report = FilterReport {
+        universe: all.len(),
+        by_bitmap: vec![describe(cond, plan)],
+        bitmap_sources: vec!["value index (entry counts)".to_string()],
+        matched: n,
+        ..FilterReport::default()
+    };
+    Some((n, report))
+}
+
 /// Runs a plan.
 pub fn execute(store: &Store, plan: Plan) -> Results<'_> {
+    if let (Shape::Groups { items, .. }, Some((n, report))) =
+        (&plan.shape, count_by_index(store, &plan))
+    {
+        let group = Group {
+            first_row: 0,
+            keys: Vec::new(),
+            key_names: Vec::new(),
+            count: n,
+            states: plan
+                .aggregates
+                .iter()
+                .map(|_| aggregate::AggState::Count(n))
+                .collect(),
+        };
+        let top = plan.top.unwrap_or(u64::MAX);
+        let out: Vec<Value> = if top == 0 {
+            Vec::new()
+        } else {
+            vec![shape_group(&plan, items, &group)]
+        };
+        return Results {
+            store,
+            plan,
+            rows: Box::new(std::iter::empty()),
+            buffer: VecDeque::new(),
+            done: out.into_iter(),
+            cheap_rows: false,
+            filter: report,
+        };
+    }
     let (matches, report) = filter(store, &plan);
     let top = plan
         .top

@@ -170,51 +170,61 @@ impl ValueIndex {
     /// Rows whose value has the same type as `key` and lies in the range (SPEC §2.2:
     /// comparisons across types are undefined, so they never match).
     pub fn range(&self, key: &IndexKey, op: RangeOp) -> RoaringBitmap {
+        self.entries[self.positions(key, Some(op))]
+            .iter()
+            .map(|(_, b)| b)
+            .union()
+    }
+
+    /// The entries whose rows satisfy `value op key` (`=` for `None`): always one contiguous
+    /// run, since entries are in key order and a comparison only holds within one type.
+    pub fn positions(&self, key: &IndexKey, op: Option<RangeOp>) -> std::ops::Range<usize> {
         if matches!(key, IndexKey::Number(n) if n.is_nan()) {
-            return RoaringBitmap::new();
+            return 0..0;
         }
-        let same_type = |k: &IndexKey| {
-            k.rank() == key.rank() && !matches!(k, IndexKey::Null) // null only equals null
+        let zero = IndexKey::Number(0.0);
+        let key = match key {
+            IndexKey::Number(n) if *n == 0.0 => &zero,
+            k => k,
         };
         let lo = self.entries.partition_point(|(k, _)| k.rank() < key.rank());
         let hi = self
             .entries
             .partition_point(|(k, _)| k.rank() <= key.rank());
         let slice = &self.entries[lo..hi];
-        let keep = |k: &IndexKey| -> bool {
-            let o = k.cmp_key(key);
-            match op {
-                RangeOp::Lt => o == Ordering::Less,
-                RangeOp::LtEq => o != Ordering::Greater,
-                RangeOp::Gt => o == Ordering::Greater,
-                RangeOp::GtEq => o != Ordering::Less,
-            }
-        };
-        if matches!(key, IndexKey::Null) {
-            // null <= null and null >= null are true (SPEC §4.4).
-            return match op {
-                RangeOp::LtEq | RangeOp::GtEq => slice.iter().map(|(_, b)| b).union(),
-                _ => RoaringBitmap::new(),
-            };
+        let below = lo + slice.partition_point(|(k, _)| k.cmp_key(key) == Ordering::Less);
+        let upto = lo + slice.partition_point(|(k, _)| k.cmp_key(key) != Ordering::Greater);
+        match (key, op) {
+            (_, None) => below..upto,
+            // null <= null and null >= null are true (SPEC §4.4); null < null is not.
+            (IndexKey::Null, Some(RangeOp::LtEq | RangeOp::GtEq)) => lo..hi,
+            (IndexKey::Null, Some(_)) => 0..0,
+            (_, Some(RangeOp::Lt)) => lo..below,
+            (_, Some(RangeOp::LtEq)) => lo..upto,
+            (_, Some(RangeOp::Gt)) => upto..hi,
+            (_, Some(RangeOp::GtEq)) => below..hi,
         }
-        slice
-            .iter()
-            .filter(|(k, _)| same_type(k) && keep(k))
-            .map(|(_, b)| b)
-            .union()
     }
 
     /// Rows whose string value starts with `prefix`.
     pub fn prefix(&self, prefix: &str) -> RoaringBitmap {
+        self.entries[self.prefix_positions(prefix)]
+            .iter()
+            .map(|(_, b)| b)
+            .union()
+    }
+
+    /// The entries of strings starting with `prefix` (one contiguous run).
+    pub fn prefix_positions(&self, prefix: &str) -> std::ops::Range<usize> {
         let start = self.entries.partition_point(|(k, _)| match k {
             IndexKey::String(s) => s.as_bytes() < prefix.as_bytes(),
             _ => true,
         });
-        self.entries[start..]
+        let len = self.entries[start..]
             .iter()
             .take_while(|(k, _)| matches!(k, IndexKey::String(s) if s.starts_with(prefix)))
-            .map(|(_, b)| b)
-            .union()
+            .count();
+        start..start + len
     }
 
     /// Rows holding any primitive value (the union of all bitmaps).

@@ -257,6 +257,88 @@ impl<'a> Answerer<'a> {
         }
     }
 
+    /// How many rows of a whole collection a predicate holds for, from the sizes of value
+    /// index entries alone (no bitmap is built): `=`, ranges, `IN` and `STARTSWITH` over a
+    /// path whose columns are all indexed. The caller must have checked that the universe is
+    /// every row of the collection (`modules` says which): the counts are each entry's rows
+    /// among the store's modules or devices ([`ValueIndex::split`]).
+    pub fn count_whole(&self, e: &BExpr, modules: bool) -> Option<u64> {
+        let (p, runs): (usize, Vec<Vec<std::ops::Range<usize>>>) = match e {
+            BExpr::Binary(op, a, b) => {
+                let (p, c, op) = match (&**a, &**b) {
+                    (BExpr::Path(p), BExpr::Const(c)) => (*p, c, *op),
+                    (BExpr::Const(c), BExpr::Path(p)) => (*p, c, flip(*op)?),
+                    _ => return None,
+                };
+                let op = match op {
+                    BinaryOp::Eq => None,
+                    BinaryOp::Lt => Some(RangeOp::Lt),
+                    BinaryOp::LtEq => Some(RangeOp::LtEq),
+                    BinaryOp::Gt => Some(RangeOp::Gt),
+                    BinaryOp::GtEq => Some(RangeOp::GtEq),
+                    _ => return None,
+                };
+                let indexes = self.indexes(p)?;
+                let Some(key) = key_of(c) else {
+                    return Some(0);
+                };
+                let runs = indexes
+                    .iter()
+                    .map(|ix| vec![ix.positions(&key, op)])
+                    .collect();
+                (p, runs)
+            }
+            BExpr::In {
+                operand,
+                list,
+                negated: false,
+            } => {
+                let BExpr::Path(p) = &**operand else {
+                    return None;
+                };
+                let indexes = self.indexes(*p)?;
+                let keys: Vec<IndexKey> = list.iter().filter_map(key_of).collect();
+                let runs = indexes
+                    .iter()
+                    .map(|ix| {
+                        // A value listed twice (or as 5 and 5.0) counts once.
+                        let mut at: Vec<usize> =
+                            keys.iter().flat_map(|k| ix.positions(k, None)).collect();
+                        at.sort_unstable();
+                        at.dedup();
+                        at.into_iter().map(|i| i..i + 1).collect()
+                    })
+                    .collect();
+                (*p, runs)
+            }
+            BExpr::Call(Function::StartsWith, args) => {
+                let (BExpr::Path(p), BExpr::Const(Val::Str(prefix))) = (&args[0], &args[1]) else {
+                    return None;
+                };
+                let indexes = self.indexes(*p)?;
+                let runs = indexes
+                    .iter()
+                    .map(|ix| vec![ix.prefix_positions(prefix)])
+                    .collect();
+                (*p, runs)
+            }
+            _ => return None,
+        };
+        let indexes = self.indexes(p)?;
+        self.note(Source::ValueIndex);
+        let mut n = 0;
+        for (ix, runs) in indexes.iter().zip(runs) {
+            let split = ix.split(self.store.modules());
+            for run in runs {
+                n += split[run]
+                    .iter()
+                    .map(|s| if modules { s.inside } else { s.outside })
+                    .sum::<u64>();
+            }
+        }
+        Some(n)
+    }
+
     fn compare(&self, path: usize, op: BinaryOp, c: &Val<'_>, want: Want) -> Option<Truth> {
         let Some(indexes) = self.indexes(path) else {
             if let Val::Str(s) = c {
@@ -427,7 +509,10 @@ impl<'a> Answerer<'a> {
                 }
             })
             .collect();
-        if sources.iter().any(|s| matches!(s, StringSource::Sorted(..))) {
+        if sources
+            .iter()
+            .any(|s| matches!(s, StringSource::Sorted(..)))
+        {
             self.note(Source::Sorted);
         }
         if sources.iter().any(|s| matches!(s, StringSource::Index(_))) {

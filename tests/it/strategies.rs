@@ -732,6 +732,48 @@ pub fn arb_condition() -> impl Strategy<Value = String> {
     })
 }
 
+/// `SELECT COUNT() FROM ... WHERE p` with one predicate of a kind that value index entry
+/// sizes answer (`=`, ranges, `IN` with repeated values, `STARTSWITH`), over either
+/// collection, sometimes with a `TOP`.
+pub fn arb_count_query() -> impl Strategy<Value = String> {
+    let cond = (
+        arb_typed(),
+        prop::sample::select(&["=", "<", "<=", ">", ">=", "IN", "STARTSWITH"][..]),
+        any::<bool>(),
+    )
+        .prop_map(|((p, c), op, flip)| match op {
+            "IN" => format!("{p} IN [{}]", c.join(", ")),
+            "STARTSWITH" => format!("STARTSWITH({p}, {})", c[0]),
+            op if flip => format!("{} {op} {p}", c[0]),
+            op => format!("{p} {op} {}", c[0]),
+        });
+    (
+        prop::sample::select(&["COUNT()", "COUNT() AS n, COUNT() AS m"][..]),
+        prop::sample::select(&["devices", "devices.modules"][..]),
+        cond,
+        prop::option::weighted(0.2, prop::sample::select(&["0", "1"][..])),
+    )
+        .prop_map(|(list, from, cond, top)| match top {
+            Some(n) => format!("SELECT TOP {n} {list} FROM {from} WHERE {cond}"),
+            None => format!("SELECT {list} FROM {from} WHERE {cond}"),
+        })
+}
+
+/// `GROUP BY` one key with `COUNT()`, over a whole collection (answered from index entry
+/// sizes) or a filtered one, in the default order or by count (ties keep first-row order).
+pub fn arb_group_count_query() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(GROUP_PATHS),
+        prop::sample::select(&["devices", "devices.modules"][..]),
+        prop::option::weighted(0.3, arb_condition()),
+        prop::sample::select(&["", " ORDER BY n", " ORDER BY n DESC", " ORDER BY k"][..]),
+    )
+        .prop_map(|(key, from, cond, order)| {
+            let filter = cond.map_or_else(String::new, |c| format!(" WHERE {c}"));
+            format!("SELECT {key} AS k, COUNT() AS n FROM {from}{filter} GROUP BY {key}{order}")
+        })
+}
+
 /// Paths whose strings are nearly unique in the fleets of `nearly_unique_fillers` (props):
 /// no value index, so string comparisons, `IN` and `STARTSWITH` on them answer from sorted
 /// strings. `lastActivityTime` holds timestamps (never value-indexed), `tags.b` mixes strings
@@ -840,13 +882,7 @@ pub fn arb_nearly_unique_query() -> impl Strategy<Value = String> {
         ]
     });
     (
-        prop::sample::select(
-            &[
-                "COUNT() AS n",
-                "deviceId, moduleId, tags.b",
-                "deviceId",
-            ][..],
-        ),
+        prop::sample::select(&["COUNT() AS n", "deviceId, moduleId, tags.b", "deviceId"][..]),
         prop::sample::select(&["devices", "devices", "devices.modules"][..]),
         cond,
     )
