@@ -9,7 +9,6 @@ pub mod value;
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::VecDeque;
 
 use rayon::prelude::*;
 use roaring::{MultiOps, RoaringBitmap};
@@ -192,7 +191,7 @@ pub struct Results<'s> {
     store: &'s Store,
     plan: Plan,
     rows: Box<dyn Iterator<Item = u32> + Send + 's>,
-    buffer: VecDeque<Value>,
+    buffer: std::vec::IntoIter<Value>,
     done: std::vec::IntoIter<Value>,
     /// Rows are shaped on the caller's thread: a select list of plain paths to primitive
     /// values costs little more per row than allocating the row's object, and objects built
@@ -213,7 +212,7 @@ impl Iterator for Results<'_> {
         if let Some(v) = self.done.next() {
             return Some(v);
         }
-        if self.buffer.is_empty() {
+        if self.buffer.as_slice().is_empty() {
             let batch: Vec<u32> = self.rows.by_ref().take(BATCH).collect();
             if batch.is_empty() {
                 return None;
@@ -227,9 +226,9 @@ impl Iterator for Results<'_> {
             } else {
                 shape_rows(store, plan, &batch)
             };
-            self.buffer.extend(shaped);
+            self.buffer = shaped.into_iter();
         }
-        self.buffer.pop_front()
+        self.buffer.next()
     }
 }
 
@@ -288,7 +287,7 @@ pub fn execute(store: &Store, plan: Plan) -> Results<'_> {
             store,
             plan,
             rows: Box::new(std::iter::empty()),
-            buffer: VecDeque::new(),
+            buffer: Vec::new().into_iter(),
             done: out.into_iter(),
             cheap_rows: false,
             filter: report,
@@ -316,7 +315,7 @@ pub fn execute(store: &Store, plan: Plan) -> Results<'_> {
         store,
         plan,
         rows: Box::new(std::iter::empty()),
-        buffer: VecDeque::new(),
+        buffer: Vec::new().into_iter(),
         done: Vec::new().into_iter(),
         cheap_rows,
         filter: report,
@@ -625,8 +624,17 @@ fn shape_rows(store: &Store, plan: &Plan, rows: &[u32]) -> Vec<Value> {
     let Some(paths) = paths else {
         return rows.iter().map(|&r| shape_row(store, plan, r)).collect();
     };
-    let ctxs: Vec<RowCtx<'_>> = rows.iter().map(|&r| RowCtx::new(store, plan, r)).collect();
-    let regular = !ctxs.iter().any(|c| c.irregular);
+    let irregular = store.irregular();
+    let regular = irregular.is_empty() || !rows.iter().any(|&r| irregular.contains(r));
+    let ctxs: Vec<RowCtx<'_>> = if regular
+        && paths
+            .iter()
+            .all(|&(p, _)| plan.paths[p].columns.len() == 1 && plan.paths[p].head > 0)
+    {
+        Vec::new() // every path takes the column-wise branch below
+    } else {
+        rows.iter().map(|&r| RowCtx::new(store, plan, r)).collect()
+    };
     let mut columns: Vec<_> = paths
         .iter()
         .map(|&(p, _)| {

@@ -52,6 +52,11 @@ fn key16(s: &[u8]) -> u128 {
 /// A bitmap of rows in any order, none above `max`: a few are sorted, many are set in a
 /// bitset (no sort; one byte array of `max / 8` bytes).
 fn bitmap_of(rows: &[u32], max: u32) -> RoaringBitmap {
+    // Ids often sort in file order (`dev-000001`, `dev-000002`, ...): then a run of them is
+    // in row order already.
+    if rows.is_sorted() {
+        return bitmap_from_sorted(rows);
+    }
     if rows.len() < 4096 || rows.len() * 64 < max as usize {
         let mut sorted = rows.to_vec();
         sorted.sort_unstable();
