@@ -29,7 +29,7 @@ use simd_json::{Buffers, Tape};
 use twindex::{Fleet, LoadOptions};
 
 /// The same work-unit size as twindex's default `LoadOptions::chunk_bytes`.
-const CHUNK_BYTES: usize = 4 << 20;
+const CHUNK_BYTES: usize = 16 << 20;
 
 fn map(path: &Path) -> Mmap {
     let file = File::open(path).expect("open bench data");

@@ -1,5 +1,7 @@
 //! Queries over a loaded fleet: one benchmark per query, each pulling the whole result
-//! iterator (parse, plan, filter, shape), over the generated fleet loaded once.
+//! iterator (parse, plan, filter, shape), over the generated fleet loaded once. Names ending
+//! in `_json` pull the rows as JSON text (`Results::json`, what `--format json` prints)
+//! instead of `serde_json::Value`s.
 //!
 //! ```text
 //! cargo bench --bench query                 # 1,000,000 devices
@@ -58,6 +60,11 @@ const QUERIES: &[(&str, &str)] = &[
          AND properties.reported.connectivity = 'cellular'",
     ),
     (
+        "select_star_10k_json",
+        "SELECT * FROM devices WHERE tags.ring = 'canary' \
+         AND properties.reported.connectivity = 'cellular'",
+    ),
+    (
         "top10_order_by",
         "SELECT TOP 10 deviceId, properties.reported.battery FROM devices \
          ORDER BY properties.reported.battery DESC",
@@ -65,8 +72,13 @@ const QUERIES: &[(&str, &str)] = &[
 ];
 
 /// Runs a query to the end, returning how many results it produced.
-fn run(fleet: &Fleet, sql: &str) -> usize {
-    fleet.query(sql).expect("bench query is valid").count()
+fn run(fleet: &Fleet, sql: &str, json: bool) -> usize {
+    let results = fleet.query(sql).expect("bench query is valid");
+    if json {
+        results.json().count()
+    } else {
+        results.count()
+    }
 }
 
 fn query(c: &mut Criterion) {
@@ -124,7 +136,7 @@ fn query(c: &mut Criterion) {
                 .measurement_time(Duration::from_secs(3));
         }
         group.bench_with_input(BenchmarkId::new(*name, devices), sql, |b, sql| {
-            b.iter(|| run(&fleet, black_box(sql)))
+            b.iter(|| run(&fleet, black_box(sql), name.ends_with("_json")))
         });
     }
     group.finish();

@@ -1,8 +1,5 @@
 //! Loads inputs and prints the load report and memory: `cargo run --release --example load -- FILE...`
 
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::time::Instant;
 
 fn main() {

@@ -1,14 +1,18 @@
 //! Loads a fleet once and times queries (median of 5 runs, or `RUNS`, and the first run, which
 //! pays for anything built on first use):
-//! `[RUNS=n] cargo run --release --example queries -- FILE "SQL" ["SQL"...]`
-
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+//! `[RUNS=n] cargo run --release --example queries -- [--json] FILE "SQL" ["SQL"...]`
+//!
+//! With `--json` the rows are produced as JSON text (`Results::json`, what `--format json`
+//! prints) instead of values.
 
 use std::time::Instant;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args().collect();
+    let json = args.get(1).is_some_and(|a| a == "--json");
+    if json {
+        args.remove(1);
+    }
     let fleet = twindex::Fleet::load(&args[1..2]).unwrap();
     let runs: usize = std::env::var("RUNS")
         .ok()
@@ -21,6 +25,7 @@ fn main() {
         for _ in 0..runs {
             let t = Instant::now();
             n = match fleet.query(sql) {
+                Ok(rows) if json => rows.json().count(),
                 Ok(rows) => rows.count(),
                 Err(e) => {
                     eprintln!("{}", e.render(sql));

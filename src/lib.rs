@@ -46,7 +46,7 @@ pub mod sql;
 pub mod store;
 
 pub use error::{LoadError, Location};
-pub use exec::Results;
+pub use exec::{json::JsonRows, Results};
 pub use fleet::{Explain, ExplainPath, Fleet, Page};
 pub use ingest::{LoadOptions, LoadReport};
 pub use sql::QueryError;

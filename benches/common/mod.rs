@@ -11,11 +11,6 @@ use std::time::Instant;
 
 use twindex::gen::{generate, GenOptions};
 
-/// The benches measure with the `twindex` binary's allocator (see Cargo.toml), since that is
-/// what a user of the command gets; the library leaves the choice to its users.
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// The generator seed every bench uses, so all of them (and `duckdb_compare.py`) read the same
 /// bytes.
 pub const SEED: u64 = 42;

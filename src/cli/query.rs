@@ -4,11 +4,10 @@ use std::io::{self, BufWriter, Write};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use serde_json::Value;
 
 use super::error::{note, Failure};
 use super::input::Inputs;
-use super::output::{write_rows, Format};
+use super::output::{write_json_array, write_json_lines, write_rows, Format};
 
 /// Run a query and print its results.
 ///
@@ -61,28 +60,32 @@ pub fn run(args: QueryArgs) -> Result<(), Failure> {
     let plan_time = parse_time + started.elapsed();
 
     let store = fleet.store();
+    let format = args.format.unwrap_or_else(Format::for_stdout);
+    // The JSON formats take rows as text, which `SELECT *` writes without building values.
+    let as_text = matches!(format, Format::Json | Format::Jsonl);
     let mut exec = Vec::with_capacity(args.repeat as usize);
     for _ in 1..args.repeat {
         let started = Instant::now();
-        crate::exec::execute(store, plan.clone()).for_each(drop);
+        let results = crate::exec::execute(store, plan.clone());
+        if as_text {
+            results.json().for_each(drop);
+        } else {
+            results.for_each(drop);
+        }
         exec.push(started.elapsed());
     }
 
     // The run that prints: its execution time is the time spent producing rows, not writing
     // them, so that it compares with the silent runs.
-    let format = args.format.unwrap_or_else(Format::for_stdout);
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let started = Instant::now();
     let results = crate::exec::execute(store, plan);
     let mut producing = started.elapsed();
-    let rows = if args.timings {
-        let timed = Timed {
-            inner: results,
-            spent: &mut producing,
-        };
-        write_rows(format, timed, &mut out)
-    } else {
-        write_rows(format, results, &mut out)
+    let spent = &mut producing;
+    let rows = match format {
+        Format::Json => write_json_array(Timed::new(results.json(), spent), &mut out),
+        Format::Jsonl => write_json_lines(Timed::new(results.json(), spent), &mut out),
+        _ => write_rows(format, Timed::new(results, spent), &mut out),
     };
     let rows = rows.and_then(|n| out.flush().map(|()| n));
     let rows = rows.map_err(Failure::stdout)?;
@@ -122,10 +125,16 @@ struct Timed<'t, I> {
     spent: &'t mut Duration,
 }
 
-impl<I: Iterator<Item = Value>> Iterator for Timed<'_, I> {
-    type Item = Value;
+impl<'t, I> Timed<'t, I> {
+    fn new(inner: I, spent: &'t mut Duration) -> Self {
+        Timed { inner, spent }
+    }
+}
 
-    fn next(&mut self) -> Option<Value> {
+impl<I: Iterator> Iterator for Timed<'_, I> {
+    type Item = I::Item;
+
+    fn next(&mut self) -> Option<I::Item> {
         let started = Instant::now();
         let next = self.inner.next();
         *self.spent += started.elapsed();

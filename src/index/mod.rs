@@ -10,13 +10,12 @@
 mod sorted;
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
 use roaring::{MultiOps, RoaringBitmap};
 
-use crate::store::{Column, Kind, ValueRef};
+use crate::store::{Column, FastMap, Kind, ValueRef};
 
 pub use sorted::SortedStrings;
 
@@ -341,8 +340,8 @@ fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
     let mut nulls = Vec::new();
     let mut falses = Vec::new();
     let mut trues = Vec::new();
-    let mut numbers: HashMap<u64, Vec<u32>> = HashMap::new();
-    let mut strings: HashMap<String, Vec<u32>> = HashMap::new();
+    let mut numbers: FastMap<u64, Vec<u32>> = FastMap::default();
+    let mut strings: FastMap<String, Vec<u32>> = FastMap::default();
     for (row, slot) in c.slots() {
         match c.kind_at(slot) {
             Kind::Null => nulls.push(row),

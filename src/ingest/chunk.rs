@@ -220,35 +220,46 @@ impl Trie {
 /// Whether the text holds a bare `-0` value (not `-0.5`, `-0e1`, nor `dev-0` in a string):
 /// the tape cannot tell it from `0`. A look-alike inside a string (`"a:-0"`) only costs that
 /// record the slower path.
+///
+/// Every record has dozens of `-` (dates, ids), so this walks them with one `memchr` pass
+/// and looks at the neighbours, rather than restarting a substring search per `-0`.
 pub fn has_negative_zero(record: &[u8]) -> bool {
-    memchr::memmem::find_iter(record, b"-0").any(|i| {
-        let ends = !matches!(record.get(i + 2), Some(b'0'..=b'9' | b'.' | b'e' | b'E'));
-        let starts = record[..i]
-            .iter()
-            .rev()
-            .find(|b| !b.is_ascii_whitespace())
-            .is_some_and(|b| matches!(b, b':' | b',' | b'['));
-        ends && starts
+    memchr::memchr_iter(b'-', record).any(|i| {
+        record.get(i + 1) == Some(&b'0')
+            && !matches!(record.get(i + 2), Some(b'0'..=b'9' | b'.' | b'e' | b'E'))
+            && record[..i]
+                .iter()
+                .rev()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|b| matches!(b, b':' | b',' | b'['))
     })
 }
 
-/// Key equality without a call into `memcmp` for the short keys twins are made of.
+/// Key equality without a call into `memcmp` for the short keys twins are made of: whole
+/// words, the last one overlapping the one before.
 #[inline]
 fn same_key(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
+    let n = a.len();
+    if n != b.len() {
         return false;
     }
-    let mut i = 0;
-    while i + 8 <= a.len() {
-        let x = u64::from_le_bytes(a[i..i + 8].try_into().unwrap_or_default());
-        let y = u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
-        if x != y {
-            return false;
+    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or_default());
+    let half = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().unwrap_or_default());
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            if word(a, i) != word(b, i) {
+                return false;
+            }
+            i += 8;
         }
-        i += 8;
+        word(a, n - 8) == word(b, n - 8)
+    } else if n >= 4 {
+        half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
+    } else {
+        a.iter().zip(b).all(|(x, y)| x == y)
     }
-    a[i..] == b[i..]
 }
 
 /// What a chunk produced: rows, column builders by local path, and what it found wrong.
@@ -277,6 +288,7 @@ pub struct ChunkBuilder {
     out: ChunkOutput,
     json_buf: String,
     keep_findings: usize,
+    expected_rows: usize,
 }
 
 impl ChunkBuilder {
@@ -299,6 +311,7 @@ impl ChunkBuilder {
             },
             json_buf: String::new(),
             keep_findings,
+            expected_rows: 0,
         }
     }
 
@@ -401,7 +414,17 @@ impl ChunkBuilder {
         if self.columns.len() <= i {
             self.columns.resize_with(i + 1, || None);
         }
-        self.columns[i].get_or_insert_with(ColumnBuilder::new)
+        // Paths of the chunk's first record are likely in every record: size them for the
+        // whole chunk instead of growing (and copying) them a dozen times.
+        let (rows, expected) = (self.out.rows.len(), self.expected_rows);
+        self.columns[i].get_or_insert_with(|| {
+            ColumnBuilder::with_capacity(if rows <= 1 { expected } else { 0 })
+        })
+    }
+
+    /// How many records the chunk is likely to hold (an estimate for sizing columns).
+    pub fn expect_rows(&mut self, rows: usize) {
+        self.expected_rows = rows;
     }
 
     /// Pushes a value and everything below it; returns whether an object below had keys that
@@ -560,6 +583,36 @@ mod tests {
         assert_eq!(t.child(0, NONE, "a"), a);
         assert_eq!(t.child(0, a, "b"), b);
         assert_eq!(t.child(0, b, "A"), upper);
+    }
+
+    #[test]
+    fn same_key_compares_every_byte() {
+        let keys = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "abc",
+            "abd",
+            "abcd",
+            "abce",
+            "abcdefg",
+            "abcdefh",
+            "bbcdefg",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghi",
+            "abcdefghj",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "Abcdefghijklmnop",
+            "abcdefghijklmnopq",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(same_key(a, b), a == b, "{a:?} vs {b:?}");
+            }
+        }
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl Default for LoadOptions {
         LoadOptions {
             strict: false,
             keep_findings: 20,
-            chunk_bytes: 4 << 20,
+            chunk_bytes: 16 << 20,
             progress: None,
             verify_snapshot: false,
         }
@@ -270,6 +270,7 @@ fn parse_task(files: &[SourceFile], task: Task, keep: usize) -> (u32, ChunkOutpu
         Task::Elements { file, elements } => {
             let bytes: &[u8] = &files[file as usize];
             let mut b = ChunkBuilder::new(file, keep);
+            b.expect_rows(elements.len());
             let mut n = 0;
             for e in &elements {
                 n += e.len() as u64;
@@ -308,6 +309,9 @@ fn add_record(b: &mut ChunkBuilder, bytes: &[u8], start: usize, end: usize) {
 
 fn parse_lines(bytes: &[u8], file: u32, range: Range<usize>, keep: usize) -> ChunkOutput {
     let mut b = ChunkBuilder::new(file, keep);
+    if let Some(first) = memchr::memchr(b'\n', &bytes[range.clone()]) {
+        b.expect_rows(range.len() / (first + 1));
+    }
     let mut pos = range.start;
     let mut lines = 0u32;
     let mut blank = 0u64;
@@ -488,6 +492,24 @@ pub fn twin_from_bytes(record: &[u8]) -> Result<serde_json::Value, String> {
         normalise::members(tape, &mut members).map(|()| normalise::twin_json(&members))
     })?
     .map_err(str::to_string)
+}
+
+/// Appends the record's normalised twin to `out` as compact JSON text: the same bytes as
+/// serializing [`twin_from_bytes`]'s value, written from the tape without building it.
+pub fn twin_text_from_bytes(record: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+    let start = out.len();
+    let direct = !chunk::has_negative_zero(record)
+        && chunk::with_tape(record, |tape| {
+            let mut members = Vec::new();
+            normalise::members(tape, &mut members).map(|()| normalise::write_twin(&members, out))
+        })?
+        .map_err(str::to_string)?;
+    if !direct {
+        out.truncate(start);
+        let twin = twin_from_bytes(record)?;
+        serde_json::to_writer(&mut *out, &twin).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// The value at an exact path (keys spelled as in the document) of one record's normalised

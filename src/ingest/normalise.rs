@@ -179,3 +179,117 @@ pub fn twin_json(members: &[Member<'_, '_>]) -> serde_json::Value {
     }
     serde_json::Value::Object(map)
 }
+
+/// Writes the normalised twin as compact JSON text, byte for byte what serializing
+/// [`twin_json`] gives, without building values: `SELECT *` output is mostly this. Returns
+/// `false` when an object repeats a key (a map keeps its first position and last value): the
+/// caller then truncates `out` and goes through [`twin_json`].
+pub fn write_twin(members: &[Member<'_, '_>], out: &mut Vec<u8>) -> bool {
+    out.push(b'{');
+    let mut first = true;
+    let mut member = |out: &mut Vec<u8>, m: &Member<'_, '_>| {
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+        write_str(m.key, out);
+        out.push(b':');
+        write_value(m.value, out)
+    };
+    for name in model::TWIN_KEY_ORDER {
+        let mut named = members.iter().filter(|m| m.key == *name);
+        if let Some(m) = named.next() {
+            if named.next().is_some() || !member(out, m) {
+                return false;
+            }
+        }
+    }
+    let rest = || {
+        members
+            .iter()
+            .filter(|m| model::twin_key_rank(m.key).is_none())
+    };
+    if has_repeats(rest().map(|m| m.key)) {
+        return false;
+    }
+    for m in rest() {
+        if !member(out, m) {
+            return false;
+        }
+    }
+    out.push(b'}');
+    true
+}
+
+/// Writes a tape value as compact JSON text, as serializing [`to_json`] would; `false` on a
+/// repeated key (see [`write_twin`]).
+pub fn write_value(tape: &[Node<'_>], out: &mut Vec<u8>) -> bool {
+    use serde::Serialize;
+    let mut ser = serde_json::Serializer::new(&mut *out);
+    // Writing into a Vec cannot fail, and every tape number is finite.
+    let _ = match tape[0] {
+        Node::String(s) => s.serialize(&mut ser),
+        Node::Static(StaticNode::Null) => ().serialize(&mut ser),
+        Node::Static(StaticNode::Bool(b)) => b.serialize(&mut ser),
+        Node::Static(StaticNode::I64(n)) => n.serialize(&mut ser),
+        Node::Static(StaticNode::U64(n)) => n.serialize(&mut ser),
+        Node::Static(StaticNode::F64(f)) => static_to_json(StaticNode::F64(f)).serialize(&mut ser),
+        Node::Array { len, .. } => {
+            out.push(b'[');
+            let mut i = 1;
+            for k in 0..len {
+                if k > 0 {
+                    out.push(b',');
+                }
+                let n = span(&tape[i..]);
+                if !write_value(&tape[i..i + n], out) {
+                    return false;
+                }
+                i += n;
+            }
+            out.push(b']');
+            return true;
+        }
+        Node::Object { .. } => {
+            if has_repeats(object_members(tape).map(|(k, _)| k)) {
+                return false;
+            }
+            out.push(b'{');
+            for (k, (key, value)) in object_members(tape).enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                write_str(key, out);
+                out.push(b':');
+                if !write_value(value, out) {
+                    return false;
+                }
+            }
+            out.push(b'}');
+            return true;
+        }
+    };
+    true
+}
+
+fn write_str(s: &str, out: &mut Vec<u8>) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Whether a key occurs twice. Objects in twins are small; past a few dozen keys, hash.
+fn has_repeats<'a>(keys: impl Iterator<Item = &'a str> + Clone) -> bool {
+    const LINEAR: usize = 32;
+    if keys.clone().nth(LINEAR).is_none() {
+        let mut seen: [&str; LINEAR] = [""; LINEAR];
+        for (i, k) in keys.enumerate() {
+            if seen[..i].contains(&k) {
+                return true;
+            }
+            seen[i] = k;
+        }
+        false
+    } else {
+        let mut seen = std::collections::HashSet::new();
+        keys.into_iter().any(|k| !seen.insert(k))
+    }
+}

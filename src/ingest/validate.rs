@@ -131,6 +131,10 @@ pub fn record(members: &[Member<'_, '_>], out: &mut Out) {
 }
 
 fn check_id(s: &str, rule: Rule, path: &str, out: &mut Out) {
+    // Nearly every id: ASCII, 1-128 bytes, allowed characters, by table lookup.
+    if (1..=MAX_ID_CHARS).contains(&s.len()) && s.bytes().all(|b| ID_BYTES[usize::from(b)]) {
+        return;
+    }
     let n = s.chars().count();
     if n == 0 || n > MAX_ID_CHARS {
         out.push((
@@ -147,9 +151,29 @@ fn check_id(s: &str, rule: Rule, path: &str, out: &mut Out) {
     }
 }
 
+/// The punctuation SPEC §1.3 allows in ids, besides ASCII letters and digits.
+const ID_PUNCTUATION: &str = "-:.+%_#*?!(),=@;$'";
+
 fn is_id_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "-:.+%_#*?!(),=@;$'".contains(c)
+    c.is_ascii_alphanumeric() || ID_PUNCTUATION.contains(c)
 }
+
+/// `is_id_char` by byte (false for every non-ASCII byte).
+const ID_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let p = ID_PUNCTUATION.as_bytes();
+    let mut i = 0;
+    while i < p.len() {
+        table[p[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
 
 /// Checks a `tags`, `desired` or `reported` section: key names, values, depth and size.
 fn section(tape: &[Node<'_>], root: &str, limit: usize, out: &mut Out) {
@@ -341,6 +365,12 @@ fn check_key(key: &str, root: &str, path: &PathStack<'_>, out: &mut Out) {
         Some("key is longer than 1 KB".to_string())
     } else if key.is_empty() {
         Some("key is empty".to_string())
+    } else if key
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_control() && !matches!(b, b'.' | b'$' | b' '))
+    {
+        // Nearly every key: plain ASCII, checked a byte at a time.
+        None
     } else {
         key.chars()
             .find(|c| c.is_control() || matches!(c, '.' | '$' | ' '))
@@ -348,5 +378,41 @@ fn check_key(key: &str, root: &str, path: &PathStack<'_>, out: &mut Out) {
     };
     if let Some(p) = problem {
         out.push((Rule::KeyName, dotted(root, path), p));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_byte_table_is_the_character_rule() {
+        for b in 0..=255u8 {
+            let want = b.is_ascii() && is_id_char(char::from(b));
+            assert_eq!(ID_BYTES[usize::from(b)], want, "byte {b:#04x}");
+        }
+    }
+
+    #[test]
+    fn ids_are_checked_on_both_paths() {
+        let check = |s: &str| {
+            let mut out = Vec::new();
+            check_id(s, Rule::DeviceId, "deviceId", &mut out);
+            out.into_iter().map(|(_, _, d)| d).collect::<Vec<_>>()
+        };
+        assert!(check("dev-01:a.b+c%d_e#f*g?h!i(j)k,l=m@n;o$p'q").is_empty());
+        assert_eq!(check(""), ["deviceId must be 1-128 characters, has 0"]);
+        assert_eq!(
+            check(&"a".repeat(129)),
+            ["deviceId must be 1-128 characters, has 129"]
+        );
+        assert_eq!(
+            check("dev 1"),
+            ["deviceId has a character that is not allowed: ' '"]
+        );
+        assert_eq!(
+            check("gerät"),
+            ["deviceId has a character that is not allowed: 'ä'"]
+        );
     }
 }

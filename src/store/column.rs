@@ -603,6 +603,8 @@ pub struct ColumnBuilder {
     dict_values: Vec<Box<str>>,
     dict_abandoned: bool,
     strings: usize,
+    /// The largest payload pushed, so that a merge can pick the payload width up front.
+    max_data: u64,
 }
 
 impl ColumnBuilder {
@@ -610,11 +612,22 @@ impl ColumnBuilder {
         ColumnBuilder::default()
     }
 
+    /// A builder with room for `values` values before its vectors grow.
+    pub fn with_capacity(values: usize) -> ColumnBuilder {
+        ColumnBuilder {
+            rows: Vec::with_capacity(values),
+            kinds: Vec::with_capacity(values),
+            data: Vec::with_capacity(values),
+            ..ColumnBuilder::default()
+        }
+    }
+
     #[inline]
     fn push_raw(&mut self, row: u32, kind: u8, data: u64) {
         self.rows.push(row);
         self.kinds.push(kind);
         self.data.push(data);
+        self.max_data = self.max_data.max(data);
     }
 
     pub fn push_null(&mut self, row: u32) {
@@ -695,6 +708,7 @@ impl ColumnBuilder {
                 *d = off;
             }
         }
+        self.max_data = self.max_data.max(self.arena.len() as u64);
     }
 
     fn uses_dictionary(&self) -> bool {
@@ -716,6 +730,12 @@ const GLOBAL_DICT_MAX: usize = 1 << 16;
 /// A dictionary under construction: codes by value, values by code.
 type Dictionary = (FastMap<Box<str>, u32>, Vec<Box<str>>);
 
+/// Payloads while merging, at the width chosen before the copy.
+enum Payloads32Or64 {
+    U32(Vec<u32>),
+    U64(Vec<u64>),
+}
+
 /// Concatenates chunk builders (in chunk order, each with the row id of its first row) into
 /// one column over `total_rows` rows.
 pub fn merge_column(
@@ -726,7 +746,6 @@ pub fn merge_column(
     let n: usize = parts.iter().map(|(_, p)| p.len()).sum();
     let dense = n == total_rows as usize;
     let mut kinds: Vec<u8> = Vec::with_capacity(n);
-    let mut data: Vec<u64> = Vec::with_capacity(n);
     let mut arena = Vec::with_capacity(parts.iter().map(|(_, p)| p.arena.len()).sum());
     let mut present_rows: Vec<u32> = Vec::with_capacity(if dense { 0 } else { n });
 
@@ -755,6 +774,34 @@ pub fn merge_column(
         }
     }
 
+    // Payloads are written at their final width in one pass: no payload can exceed the
+    // largest pushed plus the merged arena's length (offsets move by at most that) or the
+    // dictionary's size, so 32 bits are known to suffice before the copy.
+    let arena_bound: usize = parts
+        .iter()
+        .map(|(_, p)| {
+            let spilled: usize = if dict.is_none() && p.uses_dictionary() {
+                p.dict_values.iter().map(|s| s.len() + 10).sum()
+            } else {
+                0
+            };
+            p.arena.len() + spilled
+        })
+        .sum();
+    let bound = parts
+        .iter()
+        .map(|(_, p)| p.max_data)
+        .max()
+        .unwrap_or(0)
+        .saturating_add(arena_bound as u64)
+        .max(dict.as_ref().map_or(0, |(_, v)| v.len() as u64));
+    let mut data = if bound <= u64::from(u32::MAX) {
+        Payloads32Or64::U32(Vec::with_capacity(n))
+    } else {
+        Payloads32Or64::U64(Vec::with_capacity(n))
+    };
+    let mut max = 0u64;
+
     let mut kind_counts = [0u32; KINDS];
     for (pi, (base, p)) in parts.into_iter().enumerate() {
         if !dense {
@@ -782,7 +829,11 @@ pub fn merge_column(
             } else {
                 d
             };
-            data.push(d);
+            max = max.max(d);
+            match &mut data {
+                Payloads32Or64::U32(v) => v.push(d as u32),
+                Payloads32Or64::U64(v) => v.push(d),
+            }
         }
     }
     let present = if dense {
@@ -799,18 +850,13 @@ pub fn merge_column(
         None => Kinds::Uniform(Kind::Null as u8),
         _ => Kinds::Each(kinds.into()),
     };
-    let max = data.iter().copied().max().unwrap_or(0);
-    let data = if max == 0 {
-        Payloads::Zero
-    } else if max <= u64::from(u32::MAX) {
-        Payloads::U32(
-            data.into_iter()
-                .map(|d| d as u32)
-                .collect::<Vec<_>>()
-                .into(),
-        )
-    } else {
-        Payloads::U64(data.into())
+    let data = match data {
+        _ if max == 0 => Payloads::Zero,
+        Payloads32Or64::U32(v) => Payloads::U32(v.into()),
+        Payloads32Or64::U64(v) if max <= u64::from(u32::MAX) => {
+            Payloads::U32(v.into_iter().map(|d| d as u32).collect::<Vec<_>>().into())
+        }
+        Payloads32Or64::U64(v) => Payloads::U64(v.into()),
     };
     let dotted = segments.join(".");
     Column {

@@ -33,7 +33,7 @@ use roaring::RoaringBitmap;
 
 pub(crate) use buf::{Backing, Buf};
 pub use column::{merge_column, Column, ColumnBuilder, Kind, Num, ValueRef, KINDS};
-pub(crate) use column::{ColumnSource, Decoded, Kinds, Payloads, RankIndex};
+pub(crate) use column::{ColumnSource, Decoded, FastMap, Kinds, Payloads, RankIndex};
 pub use timestamp::{TimeText, Timestamp};
 
 use crate::error::LoadError;
@@ -220,16 +220,30 @@ impl Store {
     /// Fails if an input changed on disk after it was loaded, or if the snapshot the store
     /// was opened from is corrupt where the row's twin is kept.
     pub fn twin(&self, row: u32) -> Result<serde_json::Value, LoadError> {
+        self.with_record(row, crate::ingest::twin_from_bytes)
+    }
+
+    /// Appends the row's twin to `out` as compact JSON text: the bytes serializing
+    /// [`Store::twin`] gives, written without building the value (`SELECT *` output).
+    pub fn twin_text(&self, row: u32, out: &mut Vec<u8>) -> Result<(), LoadError> {
+        self.with_record(row, |raw| crate::ingest::twin_text_from_bytes(raw, out))
+    }
+
+    /// Applies `read` to the bytes a row's twin is read from: its input record, or the
+    /// normalised twin text a snapshot keeps (which normalises to itself, so the same readers
+    /// apply).
+    fn with_record<T>(
+        &self,
+        row: u32,
+        mut read: impl FnMut(&[u8]) -> Result<T, String>,
+    ) -> Result<T, LoadError> {
         let files = match &self.twins {
             Twins::Snapshot(s) => {
-                // The text is a normalised twin, which normalises to itself: the tape reader
-                // is the same (and as fast) as for input records.
-                let mut twin = Err(String::new());
-                let read = s.with_twin_text(row, &mut |text| {
-                    twin = crate::ingest::twin_from_bytes(text)
-                        .map_err(|e| format!("twin of row {row}: {e}"));
+                let mut result = Err(String::new());
+                let text = s.with_twin_text(row, &mut |text| {
+                    result = read(text).map_err(|e| format!("twin of row {row}: {e}"));
                 });
-                return read.and(twin).map_err(|reason| LoadError::Snapshot {
+                return text.and(result).map_err(|reason| LoadError::Snapshot {
                     file: s.file().to_string(),
                     reason,
                 });
@@ -247,8 +261,7 @@ impl Store {
         let Some((file, src, raw)) = Store::raw(files, &self.rows, row) else {
             return Err(changed("", 0, format!("no row {row}")));
         };
-        crate::ingest::twin_from_bytes(raw)
-            .map_err(|reason| changed(&file.name, src.offset, reason))
+        read(raw).map_err(|reason| changed(&file.name, src.offset, reason))
     }
 
     /// The input, place and bytes of a row's record, for a store built from inputs.

@@ -15,9 +15,26 @@ fn engine_with(chunk_bytes: usize) -> impl Fn(&Path, &str) -> Result<Value, Stri
         };
         let fleet = Fleet::load_with(&[fixture.to_str().unwrap()], &opts)
             .map_err(|e| format!("fixture: {e}"))?;
-        let rows = fleet.query(query).map_err(|e| e.render(query))?;
-        Ok(Value::Array(rows.collect()))
+        Ok(Value::Array(rows_checked(&fleet, query)?))
     }
+}
+
+/// The rows of `query` as values, after checking that the JSON text rows (`Results::json`,
+/// what `--format json` prints) are those values serialized, byte for byte.
+pub fn rows_checked(fleet: &Fleet, query: &str) -> Result<Vec<Value>, String> {
+    let rows: Vec<Value> = fleet.query(query).map_err(|e| e.render(query))?.collect();
+    let text: Vec<String> = fleet
+        .query(query)
+        .map_err(|e| e.render(query))?
+        .json()
+        .collect();
+    let want: Vec<String> = rows.iter().map(Value::to_string).collect();
+    if text != want {
+        return Err(format!(
+            "JSON text rows differ from the values\n  text:   {text:?}\n  values: {want:?}"
+        ));
+    }
+    Ok(rows)
 }
 
 #[test]

@@ -527,6 +527,17 @@ fn agree(l: &Loaded, query: &str) -> Result<(), TestCaseError> {
             Some(query),
         ));
     }
+    // The JSON text rows (`--format json`) are the serialized rows, byte for byte.
+    if let (Ok(results), Ok(want)) = (l.fleet.query(query), &want) {
+        let got: Vec<String> = results.json().collect();
+        let want: Vec<String> = want.iter().map(Value::to_string).collect();
+        if got != want {
+            return Err(l.fail(
+                format!("JSON text rows differ\n  engine:    {got:?}\n  reference: {want:?}"),
+                Some(query),
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -618,6 +629,19 @@ fn check_reconstruction(l: &Loaded) -> Result<(), TestCaseError> {
         }
         if SECRET_KEYS.iter().any(|s| got_text.contains(s)) {
             return Err(l.fail(format!("twin({row}) shows a secret"), None));
+        }
+        let mut written = Vec::new();
+        store
+            .twin_text(row as u32, &mut written)
+            .map_err(|e| l.fail(format!("twin_text({row}): {e}"), None))?;
+        if written != want_text.as_bytes() {
+            return Err(l.fail(
+                format!(
+                    "twin_text({row}) differs\n  store:     {}\n  reference: {want_text}",
+                    String::from_utf8_lossy(&written)
+                ),
+                None,
+            ));
         }
     }
     for c in store.columns() {

@@ -24,10 +24,7 @@ fn scratch(test: &str) -> PathBuf {
 }
 
 fn query(fleet: &Fleet, sql: &str) -> Result<Vec<Value>, String> {
-    fleet
-        .query(sql)
-        .map(|rows| rows.collect())
-        .map_err(|e| e.render(sql))
+    crate::engine::rows_checked(fleet, sql)
 }
 
 fn twins(fleet: &Fleet) -> Vec<Value> {
