@@ -6,8 +6,8 @@
 //! Built lazily, on the first query that needs it ([`crate::store::Column::sorted_strings`]):
 //! a load pays nothing for it (the load is what issue #2 is fighting for), a snapshot stores
 //! nothing for it, and a column nobody filters that way never holds it. The price is paid once
-//! per column, by the first such query: 180–240 ms for the 1,187,751 `deviceId`s of the
-//! generated million-device fleet on 2 shared cores, about four of the 35–50 ms column scans
+//! per column, by the first such query: 113–240 ms for the 1,187,751 `deviceId`s of the
+//! generated million-device fleet on 2 shared cores, about four of the 18–50 ms column scans
 //! it replaces (after which a prefix, equality or range costs microseconds to a few ms,
 //! depending on how many rows match); then 4 bytes per string value of memory. Building it
 //! eagerly at load would add that to every load, for a query most loads never see.
