@@ -1,5 +1,6 @@
-//! Loads a fleet once and times queries (median of 5 runs):
-//! `cargo run --release --example queries -- [--json] FILE "SQL" ["SQL"...]`
+//! Loads a fleet once and times queries (median of 5 runs, or `RUNS`, and the first run, which
+//! pays for anything built on first use):
+//! `[RUNS=n] cargo run --release --example queries -- [--json] FILE "SQL" ["SQL"...]`
 //!
 //! With `--json` the rows are produced as JSON text (`Results::json`, what `--format json`
 //! prints) instead of values.
@@ -13,10 +14,15 @@ fn main() {
         args.remove(1);
     }
     let fleet = twindex::Fleet::load(&args[1..2]).unwrap();
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5)
+        .max(1);
     for sql in &args[2..] {
         let mut times = Vec::new();
         let mut n = 0;
-        for _ in 0..5 {
+        for _ in 0..runs {
             let t = Instant::now();
             n = match fleet.query(sql) {
                 Ok(rows) if json => rows.json().count(),
@@ -28,7 +34,9 @@ fn main() {
             };
             times.push(t.elapsed().as_secs_f64() * 1000.0);
         }
+        let first = times.first().copied().unwrap_or(f64::NAN);
         times.sort_by(f64::total_cmp);
-        println!("{:>10.3} ms {:>8} rows  {sql}", times[times.len() / 2], n);
+        let median = times.get(times.len() / 2).copied().unwrap_or(f64::NAN);
+        println!("{median:>10.3} ms (first {first:>9.3} ms) {n:>8} rows  {sql}");
     }
 }

@@ -61,7 +61,7 @@ pub fn run(args: ExplainArgs) -> Result<(), Failure> {
 /// paths
 ///   tags.location.region  indexed  (1 column)
 /// where
-///   by bitmap   tags.location.region = "US"
+///   by bitmap   tags.location.region = "US"  (value index)
 /// rows
 ///   universe     1000  twins in the collection
 ///   matched       341  actual
@@ -99,8 +99,11 @@ pub fn write_text(e: &Explain, out: &mut impl Write) -> io::Result<()> {
         writeln!(out, "where       (none: every twin of the collection)")?;
     } else {
         writeln!(out, "where")?;
-        for c in &f.by_bitmap {
-            writeln!(out, "  by bitmap   {c}")?;
+        for (i, c) in f.by_bitmap.iter().enumerate() {
+            match f.bitmap_sources.get(i) {
+                Some(how) => writeln!(out, "  by bitmap   {c}  ({how})")?,
+                None => writeln!(out, "  by bitmap   {c}")?,
+            }
         }
         for c in &f.residual {
             writeln!(out, "  per row     {c}")?;

@@ -186,6 +186,9 @@ pub fn group_by_index(store: &Store, plan: &Plan, matches: &RoaringBitmap) -> Op
     {
         return None;
     }
+    if let [key] = plan.group_keys.as_slice() {
+        return count_one_key(store, plan, *key, matches);
+    }
     // Per key: the distinct values of its columns (spellings merged), as bitmaps.
     let mut per_key: Vec<Vec<RoaringBitmap>> = Vec::new();
     for &p in &plan.group_keys {
@@ -256,6 +259,109 @@ pub fn group_by_index(store: &Store, plan: &Plan, matches: &RoaringBitmap) -> Op
         .collect();
     groups.sort_by_key(|g| g.first_row);
     Some(groups)
+}
+
+/// [`group_by_index`] for one key: each value's group is its bitmap's intersection with the
+/// matching rows, and only its size and first row are needed, so nothing is materialised:
+/// one `intersection_len` per value of each of the path's columns (spellings combine by
+/// key), the undefined group is what is left. Every bitmap of a path is disjoint from the
+/// others (a regular row has one value), so the sizes add up.
+fn count_one_key(
+    store: &Store,
+    plan: &Plan,
+    key: usize,
+    matches: &RoaringBitmap,
+) -> Option<Vec<Group>> {
+    let bp = &plan.paths[key];
+    if bp.has_tail() {
+        return None;
+    }
+    // Every row of the collection (no WHERE, or one true everywhere): each value's split
+    // between modules and devices, computed once per index, gives its count and first row.
+    let (all, _) = store.collection_rows(plan.collection);
+    let whole = matches.len() == all.len();
+    let modules = plan.collection == crate::sql::Collection::Modules;
+    // (key, count, first row) per distinct value, spellings combined.
+    let mut found: Vec<(&crate::index::IndexKey, u64, u32)> = Vec::new();
+    for &c in &bp.columns {
+        let col = store.column(c);
+        let counts = col.kind_counts();
+        if counts[Kind::Object as usize] + counts[Kind::Array as usize] > 0 {
+            return None;
+        }
+        let index = col.index()?;
+        let split = whole.then(|| index.split(store.modules()));
+        for (i, (k, b)) in index.entries().iter().enumerate() {
+            let (n, first) = match split {
+                Some(split) if modules => (split[i].inside, split[i].first_inside),
+                Some(split) => (split[i].outside, split[i].first_outside),
+                None => (b.intersection_len(matches), None),
+            };
+            if n == 0 {
+                continue;
+            }
+            let first = match first.or(b.min()) {
+                Some(m) if matches.contains(m) => m,
+                _ => (b & matches).min()?,
+            };
+            match found.iter_mut().find(|(f, _, _)| f.cmp_key(k).is_eq()) {
+                Some(g) => {
+                    g.1 += n;
+                    g.2 = g.2.min(first);
+                }
+                None => found.push((k, n, first)),
+            }
+        }
+    }
+    let mut groups: Vec<Group> = Vec::with_capacity(found.len() + 1);
+    let mut counted = 0;
+    for (_, count, first_row) in found {
+        counted += count;
+        groups.push(key_group(store, plan, first_row, count));
+    }
+    if counted < matches.len() {
+        let columns: Vec<&RoaringBitmap> = bp
+            .columns
+            .iter()
+            .map(|&c| store.column(c).present())
+            .collect();
+        let undefined = |r: u32| !columns.iter().any(|p| p.contains(r));
+        // The first row without a value is usually among the first few; else subtract.
+        let first_row = match matches.iter().take(64).find(|&r| undefined(r)) {
+            Some(r) => r,
+            None => {
+                let defined = columns.iter().fold(RoaringBitmap::new(), |acc, p| acc | *p);
+                (matches - defined).min()?
+            }
+        };
+        groups.push(key_group(store, plan, first_row, matches.len() - counted));
+    }
+    groups.sort_by_key(|g| g.first_row);
+    Some(groups)
+}
+
+/// A group of `count` rows counted from bitmaps, its key read from its first row.
+fn key_group(store: &Store, plan: &Plan, first_row: u32, count: u64) -> Group {
+    let ctx = RowCtx::new(store, plan, first_row);
+    let (keys, key_names) = plan
+        .group_keys
+        .iter()
+        .map(|&p| {
+            let (v, name) = ctx.path(p);
+            (v.into_owned(), name.map(|n| n.into_owned()))
+        })
+        .unzip();
+    Group {
+        first_row,
+        keys,
+        key_names,
+        count,
+        states: plan
+            .aggregates
+            .iter()
+            .map(|_| AggState::Count(count))
+            .collect(),
+    }
 }
 
 /// One group: its key values and spellings (from its first row), its size and aggregates.

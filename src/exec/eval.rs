@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::value::{self, Val};
 use crate::plan::{BExpr, Plan};
 use crate::sql::Segment;
-use crate::store::{Store, ValueRef};
+use crate::store::{Column, Store, ValueRef};
 
 /// Three-valued AND.
 pub fn and(a: Option<bool>, b: Option<bool>) -> Val<'static> {
@@ -43,6 +43,26 @@ fn view<'a>(v: &'a Val<'static>) -> Val<'a> {
         Val::Str(s) => Val::Str(Cow::Borrowed(s.as_ref())),
         Val::Json(j) => Val::Json(Cow::Borrowed(j.as_ref())),
         other => other.clone(),
+    }
+}
+
+/// A value read from a column (of a regular row) as an expression value: objects come from the
+/// row's twin, arrays from their JSON text.
+pub fn column_val<'s>(store: &'s Store, col: &'s Column, row: u32, v: ValueRef<'s>) -> Val<'s> {
+    match v {
+        ValueRef::Null => Val::Null,
+        ValueRef::Bool(b) => Val::Bool(b),
+        ValueRef::Number(n) => Val::Num(n),
+        ValueRef::String(s) => Val::Str(Cow::Borrowed(s)),
+        ValueRef::Time(t) => Val::Str(Cow::Owned(t.text().to_string())),
+        ValueRef::Array(text) => match serde_json::from_str::<Value>(text) {
+            Ok(a) => Val::Json(Cow::Owned(a)),
+            Err(_) => Val::Undef,
+        },
+        ValueRef::Object => match store.subtree(row, col.segments()) {
+            Some(v) => Val::Json(Cow::Owned(v)),
+            None => Val::Undef,
+        },
     }
 }
 
@@ -105,22 +125,7 @@ impl<'s> RowCtx<'s> {
             let name = name.map(|n| Cow::Owned(n.into_owned())).or_else(spelled);
             return (val.into_owned(), name);
         }
-        let val = match v {
-            ValueRef::Null => Val::Null,
-            ValueRef::Bool(b) => Val::Bool(b),
-            ValueRef::Number(n) => Val::Num(n),
-            ValueRef::String(s) => Val::Str(Cow::Borrowed(s)),
-            ValueRef::Time(t) => Val::Str(Cow::Owned(t.text().to_string())),
-            ValueRef::Array(text) => match serde_json::from_str::<Value>(text) {
-                Ok(a) => Val::Json(Cow::Owned(a)),
-                Err(_) => Val::Undef,
-            },
-            ValueRef::Object => match self.store.subtree(self.row, col.segments()) {
-                Some(v) => Val::Json(Cow::Owned(v)),
-                None => Val::Undef,
-            },
-        };
-        (val, spelled())
+        (column_val(self.store, col, self.row, v), spelled())
     }
 
     /// Whether a condition is exactly true for this row.

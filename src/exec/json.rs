@@ -34,7 +34,7 @@ impl Iterator for JsonRows<'_> {
 
     fn next(&mut self) -> Option<String> {
         let r = &mut self.results;
-        if !matches!(r.plan.shape, Shape::Star) || !r.buffer.is_empty() || r.done.len() > 0 {
+        if !matches!(r.plan.shape, Shape::Star) || r.buffer.len() > 0 || r.done.len() > 0 {
             return r.next().map(|v| v.to_string());
         }
         if self.buffer.is_empty() {

@@ -8,8 +8,8 @@ pub mod eval;
 pub mod json;
 pub mod value;
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::VecDeque;
 
 use rayon::prelude::*;
 use roaring::{MultiOps, RoaringBitmap};
@@ -29,6 +29,9 @@ pub struct FilterReport {
     pub universe: u64,
     /// Top-level conditions answered exactly by bitmaps.
     pub by_bitmap: Vec<String>,
+    /// For each of `by_bitmap`, what answered it ("value index", "sorted strings", "column
+    /// scan", "presence"; several joined by " + ").
+    pub bitmap_sources: Vec<String>,
     /// Conditions evaluated row by row.
     pub residual: Vec<String>,
     /// Rows the residual was evaluated on.
@@ -55,15 +58,23 @@ pub fn filter(store: &Store, plan: &Plan) -> (RoaringBitmap, FilterReport) {
         store,
         plan,
         universe,
+        used: std::cell::Cell::new(0),
     };
     let mut conjuncts = Vec::new();
     split_and(cond, &mut conjuncts);
     let mut exact = Vec::new();
     let mut residual: Vec<&BExpr> = Vec::new();
     for c in conjuncts {
+        answer.used.set(0);
         match answer.exact_want(c, crate::plan::bitmap::Want::TRUE) {
             Some(t) => {
                 report.by_bitmap.push(describe(c, plan));
+                let sources = crate::plan::bitmap::Source::names(answer.used.get());
+                report.bitmap_sources.push(if sources.is_empty() {
+                    "constant".to_string()
+                } else {
+                    sources.join(" + ")
+                });
                 exact.push(t.t);
             }
             None => {
@@ -181,8 +192,14 @@ pub struct Results<'s> {
     store: &'s Store,
     plan: Plan,
     rows: Box<dyn Iterator<Item = u32> + Send + 's>,
-    buffer: VecDeque<Value>,
+    buffer: std::vec::IntoIter<Value>,
     done: std::vec::IntoIter<Value>,
+    /// Rows are shaped on the caller's thread: a select list of plain paths to primitive
+    /// values costs little more per row than allocating the row's object, and objects built
+    /// on worker threads but freed by the caller pay for cross-thread frees (projecting
+    /// 19,114 ids, same runs: with mimalloc 4.5-7.4 ms in parallel vs 3.3-3.7 ms here; with
+    /// the system allocator 6.0-6.1 ms vs 3.8-4.0 ms).
+    cheap_rows: bool,
     /// How WHERE was answered.
     pub filter: FilterReport,
 }
@@ -197,38 +214,112 @@ impl Iterator for Results<'_> {
         if let Some(v) = self.done.next() {
             return Some(v);
         }
-        if self.buffer.is_empty() {
+        if self.buffer.as_slice().is_empty() {
             let batch: Vec<u32> = self.rows.by_ref().take(BATCH).collect();
             if batch.is_empty() {
                 return None;
             }
             let (store, plan) = (self.store, &self.plan);
-            let shaped: Vec<Value> = if batch.len() > 64 {
+            let shaped: Vec<Value> = if batch.len() > 64 && !self.cheap_rows {
                 batch
-                    .par_iter()
-                    .map(|&r| shape_row(store, plan, r))
+                    .par_chunks(256)
+                    .flat_map_iter(|rows| shape_rows(store, plan, rows))
                     .collect()
             } else {
-                batch.iter().map(|&r| shape_row(store, plan, r)).collect()
+                shape_rows(store, plan, &batch)
             };
-            self.buffer.extend(shaped);
+            self.buffer = shaped.into_iter();
         }
-        self.buffer.pop_front()
+        self.buffer.next()
     }
+}
+
+/// `SELECT COUNT() ... WHERE p` over a whole collection, where `p` is one predicate that value
+/// index entry sizes answer: no bitmap is built ([`Answerer::count_whole`]).
+fn count_by_index(store: &Store, plan: &Plan) -> Option<(u64, FilterReport)> {
+    if !plan.group_keys.is_empty() || plan.aggregates.iter().any(|a| a.arg.is_some()) {
+        return None;
+    }
+    let cond = plan.filter.as_ref()?;
+    let (all, universe) = store.collection_rows(plan.collection);
+    if all.len() != universe.len() {
+        return None;
+    }
+    let answer = Answerer {
+        store,
+        plan,
+        universe,
+        used: std::cell::Cell::new(0),
+    };
+    let modules = plan.collection == crate::sql::Collection::Modules;
+    let n = answer.count_whole(cond, modules)?;
+    let report = FilterReport {
+        universe: all.len(),
+        by_bitmap: vec![describe(cond, plan)],
+        bitmap_sources: vec!["value index (entry counts)".to_string()],
+        matched: n,
+        ..FilterReport::default()
+    };
+    Some((n, report))
 }
 
 /// Runs a plan.
 pub fn execute(store: &Store, plan: Plan) -> Results<'_> {
+    if let (Shape::Groups { items, .. }, Some((n, report))) =
+        (&plan.shape, count_by_index(store, &plan))
+    {
+        let group = Group {
+            first_row: 0,
+            keys: Vec::new(),
+            key_names: Vec::new(),
+            count: n,
+            states: plan
+                .aggregates
+                .iter()
+                .map(|_| aggregate::AggState::Count(n))
+                .collect(),
+        };
+        let top = plan.top.unwrap_or(u64::MAX);
+        let out: Vec<Value> = if top == 0 {
+            Vec::new()
+        } else {
+            vec![shape_group(&plan, items, &group)]
+        };
+        return Results {
+            store,
+            plan,
+            rows: Box::new(std::iter::empty()),
+            buffer: Vec::new().into_iter(),
+            done: out.into_iter(),
+            cheap_rows: false,
+            filter: report,
+        };
+    }
     let (matches, report) = filter(store, &plan);
     let top = plan
         .top
         .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let cheap_rows = match &plan.shape {
+        Shape::Rows(items) => items.iter().all(|item| match &item.expr {
+            BExpr::Path(p) => {
+                let bp = &plan.paths[*p];
+                !bp.has_tail()
+                    && bp.columns.iter().all(|&c| {
+                        let k = store.column(c).kind_counts();
+                        k[crate::store::Kind::Object as usize] == 0
+                    })
+            }
+            _ => false,
+        }),
+        _ => false,
+    };
     let mut results = Results {
         store,
         plan,
         rows: Box::new(std::iter::empty()),
-        buffer: VecDeque::new(),
+        buffer: Vec::new().into_iter(),
         done: Vec::new().into_iter(),
+        cheap_rows,
         filter: report,
     };
     let plan = &results.plan;
@@ -332,7 +423,17 @@ fn order_by_index(
     let mut rows = Vec::with_capacity(top);
     for g in order {
         let bitmap = match g {
-            KeyRun::Value(i) => entries[i].1.as_ref() & matches,
+            KeyRun::Value(i) => {
+                // A value's rows in row order, filtered one by one: TOP n stops after a few,
+                // where intersecting the whole bitmap would visit every one.
+                for r in entries[i].1.iter().filter(|r| matches.contains(*r)) {
+                    if rows.len() == top {
+                        return Some(rows);
+                    }
+                    rows.push(r);
+                }
+                continue;
+            }
             KeyRun::Undefined => undefined(),
             KeyRun::Objects => objects(),
         };
@@ -502,6 +603,83 @@ fn shape_group(plan: &Plan, items: &[OutItem], g: &Group) -> Value {
         }
     }
     Value::Object(out)
+}
+
+/// Shapes a few rows. A select list of plain paths reads each path for all the rows before
+/// building any object: the reads of scattered rows are cache misses (a value's payload, then
+/// its text in the arena), and a tight loop of independent reads overlaps them where
+/// interleaving them with building objects does not (the projection of 19,114 scattered
+/// `deviceId`s took 6.7 ms row by row).
+fn shape_rows(store: &Store, plan: &Plan, rows: &[u32]) -> Vec<Value> {
+    let Shape::Rows(items) = &plan.shape else {
+        return rows.iter().map(|&r| shape_row(store, plan, r)).collect();
+    };
+    let paths: Option<Vec<(usize, &String)>> = items
+        .iter()
+        .map(|item| match (&item.key, &item.expr) {
+            (OutKey::Spelled(_, written), BExpr::Path(p)) if !plan.paths[*p].has_tail() => {
+                Some((*p, written))
+            }
+            _ => None,
+        })
+        .collect();
+    let Some(paths) = paths else {
+        return rows.iter().map(|&r| shape_row(store, plan, r)).collect();
+    };
+    let irregular = store.irregular();
+    let regular = irregular.is_empty() || !rows.iter().any(|&r| irregular.contains(r));
+    let ctxs: Vec<RowCtx<'_>> = if regular
+        && paths
+            .iter()
+            .all(|&(p, _)| plan.paths[p].columns.len() == 1 && plan.paths[p].head > 0)
+    {
+        Vec::new() // every path takes the column-wise branch below
+    } else {
+        rows.iter().map(|&r| RowCtx::new(store, plan, r)).collect()
+    };
+    let mut columns: Vec<_> = paths
+        .iter()
+        .map(|&(p, _)| {
+            let bp = &plan.paths[p];
+            match bp.columns.as_slice() {
+                // One spelling (the usual case): gather the column's values in two passes.
+                [c] if regular && bp.head > 0 => {
+                    let col = store.column(*c);
+                    let name = col.segments().get(bp.head - 1).map(|n| Cow::Borrowed(&**n));
+                    let slots: Vec<Option<usize>> = rows.iter().map(|&r| col.slot(r)).collect();
+                    let found: Vec<usize> = slots.iter().flatten().copied().collect();
+                    let mut values = col.values_at(&found).into_iter();
+                    rows.iter()
+                        .zip(&slots)
+                        .map(|(&row, slot)| match slot.and_then(|_| values.next()) {
+                            Some(v) => (eval::column_val(store, col, row, v), name.clone()),
+                            None => (Val::Undef, None),
+                        })
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                }
+                _ => ctxs
+                    .iter()
+                    .map(|ctx| ctx.path(p))
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            }
+        })
+        .collect();
+    (0..rows.len())
+        .map(|_| {
+            let mut out = Map::with_capacity(paths.len());
+            for (values, &(_, written)) in columns.iter_mut().zip(&paths) {
+                let Some((v, name)) = values.next() else {
+                    continue;
+                };
+                if let Some(v) = v.to_json() {
+                    out.insert(name.map_or_else(|| written.clone(), |n| n.into_owned()), v);
+                }
+            }
+            Value::Object(out)
+        })
+        .collect()
 }
 
 fn shape_row(store: &Store, plan: &Plan, row: u32) -> Value {

@@ -7,12 +7,17 @@
 //! ranges and string prefixes are unions of contiguous runs of bitmaps. Objects and arrays are
 //! never indexed; "is defined" is the column's presence bitmap.
 
+mod sorted;
+
 use std::cmp::Ordering;
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 use roaring::{MultiOps, RoaringBitmap};
 
 use crate::store::{Column, FastMap, Kind, ValueRef};
+
+pub use sorted::SortedStrings;
 
 /// Columns with more distinct primitive values than this are not indexed (unless forced).
 /// 1,024 keeps the index of a million-row column to at most a few MB while covering the
@@ -88,12 +93,52 @@ impl IndexKey {
 /// One bitmap per distinct primitive value of a column, in key order.
 pub struct ValueIndex {
     entries: Vec<(IndexKey, RoaringBitmap)>,
+    /// Per entry, how its rows split between the store's modules and devices (computed on
+    /// first use by [`ValueIndex::split`]).
+    split: OnceLock<Vec<Split>>,
+}
+
+/// How one index entry's rows split between a fixed part of the store (its module rows) and
+/// the rest: enough to count a GROUP BY over a whole collection without touching a bitmap.
+#[derive(Debug, Clone, Copy)]
+pub struct Split {
+    /// Rows in the part.
+    pub inside: u64,
+    /// Rows outside it.
+    pub outside: u64,
+    pub first_inside: Option<u32>,
+    pub first_outside: Option<u32>,
 }
 
 impl ValueIndex {
     /// An index of entries already in key order (as a snapshot stores them).
     pub(crate) fn from_sorted(entries: Vec<(IndexKey, RoaringBitmap)>) -> ValueIndex {
-        ValueIndex { entries }
+        ValueIndex {
+            entries,
+            split: OnceLock::new(),
+        }
+    }
+
+    /// Per entry, its rows inside and outside `part`, computed once and kept: `part` must be
+    /// the same bitmap on every call (the store's module rows; the store is immutable).
+    pub(crate) fn split(&self, part: &RoaringBitmap) -> &[Split] {
+        self.split.get_or_init(|| {
+            self.entries
+                .iter()
+                .map(|(_, b)| {
+                    let inside = b.intersection_len(part);
+                    let first = b.min();
+                    let first_in = |r: Option<u32>| r.filter(|r| part.contains(*r));
+                    let first_out = |r: Option<u32>| r.filter(|r| !part.contains(*r));
+                    Split {
+                        inside,
+                        outside: b.len() - inside,
+                        first_inside: first_in(first).or_else(|| (b & part).min()),
+                        first_outside: first_out(first).or_else(|| (b - part).min()),
+                    }
+                })
+                .collect()
+        })
     }
 
     pub fn entries(&self) -> &[(IndexKey, RoaringBitmap)] {
@@ -124,51 +169,61 @@ impl ValueIndex {
     /// Rows whose value has the same type as `key` and lies in the range (SPEC §2.2:
     /// comparisons across types are undefined, so they never match).
     pub fn range(&self, key: &IndexKey, op: RangeOp) -> RoaringBitmap {
+        self.entries[self.positions(key, Some(op))]
+            .iter()
+            .map(|(_, b)| b)
+            .union()
+    }
+
+    /// The entries whose rows satisfy `value op key` (`=` for `None`): always one contiguous
+    /// run, since entries are in key order and a comparison only holds within one type.
+    pub fn positions(&self, key: &IndexKey, op: Option<RangeOp>) -> std::ops::Range<usize> {
         if matches!(key, IndexKey::Number(n) if n.is_nan()) {
-            return RoaringBitmap::new();
+            return 0..0;
         }
-        let same_type = |k: &IndexKey| {
-            k.rank() == key.rank() && !matches!(k, IndexKey::Null) // null only equals null
+        let zero = IndexKey::Number(0.0);
+        let key = match key {
+            IndexKey::Number(n) if *n == 0.0 => &zero,
+            k => k,
         };
         let lo = self.entries.partition_point(|(k, _)| k.rank() < key.rank());
         let hi = self
             .entries
             .partition_point(|(k, _)| k.rank() <= key.rank());
         let slice = &self.entries[lo..hi];
-        let keep = |k: &IndexKey| -> bool {
-            let o = k.cmp_key(key);
-            match op {
-                RangeOp::Lt => o == Ordering::Less,
-                RangeOp::LtEq => o != Ordering::Greater,
-                RangeOp::Gt => o == Ordering::Greater,
-                RangeOp::GtEq => o != Ordering::Less,
-            }
-        };
-        if matches!(key, IndexKey::Null) {
-            // null <= null and null >= null are true (SPEC §4.4).
-            return match op {
-                RangeOp::LtEq | RangeOp::GtEq => slice.iter().map(|(_, b)| b).union(),
-                _ => RoaringBitmap::new(),
-            };
+        let below = lo + slice.partition_point(|(k, _)| k.cmp_key(key) == Ordering::Less);
+        let upto = lo + slice.partition_point(|(k, _)| k.cmp_key(key) != Ordering::Greater);
+        match (key, op) {
+            (_, None) => below..upto,
+            // null <= null and null >= null are true (SPEC §4.4); null < null is not.
+            (IndexKey::Null, Some(RangeOp::LtEq | RangeOp::GtEq)) => lo..hi,
+            (IndexKey::Null, Some(_)) => 0..0,
+            (_, Some(RangeOp::Lt)) => lo..below,
+            (_, Some(RangeOp::LtEq)) => lo..upto,
+            (_, Some(RangeOp::Gt)) => upto..hi,
+            (_, Some(RangeOp::GtEq)) => below..hi,
         }
-        slice
-            .iter()
-            .filter(|(k, _)| same_type(k) && keep(k))
-            .map(|(_, b)| b)
-            .union()
     }
 
     /// Rows whose string value starts with `prefix`.
     pub fn prefix(&self, prefix: &str) -> RoaringBitmap {
+        self.entries[self.prefix_positions(prefix)]
+            .iter()
+            .map(|(_, b)| b)
+            .union()
+    }
+
+    /// The entries of strings starting with `prefix` (one contiguous run).
+    pub fn prefix_positions(&self, prefix: &str) -> std::ops::Range<usize> {
         let start = self.entries.partition_point(|(k, _)| match k {
             IndexKey::String(s) => s.as_bytes() < prefix.as_bytes(),
             _ => true,
         });
-        self.entries[start..]
+        let len = self.entries[start..]
             .iter()
             .take_while(|(k, _)| matches!(k, IndexKey::String(s) if s.starts_with(prefix)))
-            .map(|(_, b)| b)
-            .union()
+            .count();
+        start..start + len
     }
 
     /// Rows holding any primitive value (the union of all bitmaps).
@@ -217,23 +272,27 @@ pub fn bitmap_from_sorted(rows: &[u32]) -> RoaringBitmap {
 }
 
 /// The entries of several indexes (the spellings of one path) merged by key, in key order;
-/// a key present in one index only borrows its bitmap.
+/// a key present in one index only borrows its bitmap (so one index costs no copy at all).
 pub fn merged_entries<'a>(
     indexes: impl IntoIterator<Item = &'a ValueIndex>,
 ) -> Vec<(&'a IndexKey, std::borrow::Cow<'a, RoaringBitmap>)> {
-    let mut merged: Vec<(&IndexKey, std::borrow::Cow<'_, RoaringBitmap>)> = Vec::new();
-    for ix in indexes {
-        for (k, b) in ix.entries() {
-            match merged
-                .iter_mut()
-                .find(|(m, _)| m.cmp_key(k) == Ordering::Equal)
-            {
-                Some((_, mb)) => *mb.to_mut() |= b,
-                None => merged.push((k, std::borrow::Cow::Borrowed(b))),
-            }
+    let indexes: Vec<&ValueIndex> = indexes.into_iter().collect();
+    let mut all: Vec<(&IndexKey, &RoaringBitmap)> = indexes
+        .iter()
+        .flat_map(|ix| ix.entries().iter().map(|(k, b)| (k, b)))
+        .collect();
+    if indexes.len() > 1 {
+        // Each index is in key order already; one sort brings equal keys together.
+        all.sort_by(|a, b| a.0.cmp_key(b.0));
+    }
+    let mut merged: Vec<(&IndexKey, std::borrow::Cow<'_, RoaringBitmap>)> =
+        Vec::with_capacity(all.len());
+    for (k, b) in all {
+        match merged.last_mut() {
+            Some((m, mb)) if m.cmp_key(k) == Ordering::Equal => *mb.to_mut() |= b,
+            _ => merged.push((k, std::borrow::Cow::Borrowed(b))),
         }
     }
-    merged.sort_by(|a, b| a.0.cmp_key(b.0));
     merged
 }
 
@@ -351,7 +410,7 @@ fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
         .into_iter()
         .map(|(k, rows)| (k, bitmap_from_sorted(&rows)))
         .collect();
-    Some(ValueIndex { entries })
+    Some(ValueIndex::from_sorted(entries))
 }
 
 #[cfg(test)]

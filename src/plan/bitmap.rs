@@ -10,13 +10,15 @@
 //! against a path is only true where the path is defined) and the executor evaluates the
 //! predicate on those rows only.
 
+use std::cell::Cell;
+
 use roaring::{MultiOps, RoaringBitmap};
 
 use super::{BExpr, BoundPath, Plan};
 use crate::exec::value::Val;
-use crate::index::{IndexKey, RangeOp, ValueIndex};
+use crate::index::{IndexKey, RangeOp, SortedStrings, ValueIndex};
 use crate::sql::{BinaryOp, Function};
-use crate::store::Store;
+use crate::store::{Column, Kind, Store};
 
 /// Rows where a predicate is true and where it is false.
 #[derive(Debug, Clone)]
@@ -29,6 +31,71 @@ pub struct Answerer<'a> {
     pub store: &'a Store,
     pub plan: &'a Plan,
     pub universe: &'a RoaringBitmap,
+    /// What answered so far ([`Source`] bits), for EXPLAIN.
+    pub used: Cell<u8>,
+}
+
+/// What a bitmap answer came from, for EXPLAIN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Source {
+    /// A column's value index (one bitmap per distinct value).
+    ValueIndex = 1,
+    /// A column's sorted strings (binary search over its nearly unique strings).
+    Sorted = 2,
+    /// A scan of the column's values.
+    Scan = 4,
+    /// Presence bitmaps (IS_DEFINED) or constants.
+    Presence = 8,
+}
+
+impl Source {
+    const ALL: [Source; 4] = [
+        Source::ValueIndex,
+        Source::Sorted,
+        Source::Scan,
+        Source::Presence,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::ValueIndex => "value index",
+            Source::Sorted => "sorted strings",
+            Source::Scan => "column scan",
+            Source::Presence => "presence",
+        }
+    }
+
+    /// The names of the sources in a set of bits.
+    pub fn names(bits: u8) -> Vec<&'static str> {
+        Source::ALL
+            .iter()
+            .filter(|s| bits & (**s as u8) != 0)
+            .map(|s| s.name())
+            .collect()
+    }
+}
+
+/// Where one column of a path reads its strings in order.
+enum StringSource<'a> {
+    Index(&'a ValueIndex),
+    Sorted(&'a Column, &'a SortedStrings),
+    /// The column holds no string.
+    NoStrings,
+}
+
+/// Rows holding a string in any of the columns.
+fn strings_of(sources: &[StringSource<'_>]) -> RoaringBitmap {
+    sources
+        .iter()
+        .map(|s| match s {
+            StringSource::Index(ix) => {
+                std::borrow::Cow::Owned(ix.range(&IndexKey::String("".into()), RangeOp::GtEq))
+            }
+            StringSource::Sorted(_, ss) => std::borrow::Cow::Borrowed(ss.strings()),
+            StringSource::NoStrings => std::borrow::Cow::Owned(RoaringBitmap::new()),
+        })
+        .fold(RoaringBitmap::new(), |acc, b| acc | b.as_ref())
 }
 
 /// Which sides of a [`Truth`] the caller needs; the other is left empty (a top-level
@@ -52,7 +119,12 @@ impl Want {
     }
 }
 
-impl Answerer<'_> {
+impl<'a> Answerer<'a> {
+    /// Records that `s` took part in an answer.
+    fn note(&self, s: Source) {
+        self.used.set(self.used.get() | s as u8);
+    }
+
     /// The exact answer, when bitmaps give one (both sides).
     pub fn exact(&self, e: &BExpr) -> Option<Truth> {
         self.exact_want(e, Want::BOTH)
@@ -116,7 +188,10 @@ impl Answerer<'_> {
                 let BExpr::Path(p) = &**operand else {
                     return None;
                 };
-                let indexes = self.indexes(*p)?;
+                let Some(indexes) = self.indexes(*p) else {
+                    return self.in_strings(*p, list, *negated, want);
+                };
+                self.note(Source::ValueIndex);
                 let keys: Vec<IndexKey> = list.iter().filter_map(key_of).collect();
                 let matched = indexes
                     .iter()
@@ -144,6 +219,7 @@ impl Answerer<'_> {
                     return None;
                 };
                 let t = self.present(*p)?;
+                self.note(Source::Presence);
                 let f = pick(want.f, &|| u - &t);
                 Some(Truth { t, f })
             }
@@ -151,34 +227,131 @@ impl Answerer<'_> {
                 let (BExpr::Path(p), BExpr::Const(Val::Str(prefix))) = (&args[0], &args[1]) else {
                     return None;
                 };
-                let Some(indexes) = self.indexes(*p) else {
-                    let prefix = prefix.to_string();
-                    return self.scan(*p, want, move |v| {
-                        v.as_str().map(|s| s.starts_with(prefix.as_str()))
+                if let Some(indexes) = self.indexes(*p) {
+                    self.note(Source::ValueIndex);
+                    let t = indexes.iter().map(|ix| ix.prefix(prefix)).union() & u;
+                    let f = pick(want.f, &|| {
+                        let strings = indexes
+                            .iter()
+                            .map(|ix| ix.range(&IndexKey::String("".into()), RangeOp::GtEq))
+                            .union()
+                            & u;
+                        strings - &t
                     });
-                };
-                let t = indexes.iter().map(|ix| ix.prefix(prefix)).union() & u;
-                let f = pick(want.f, &|| {
-                    let strings = indexes
-                        .iter()
-                        .map(|ix| ix.range(&IndexKey::String("".into()), RangeOp::GtEq))
-                        .union()
-                        & u;
-                    strings - &t
-                });
+                    return Some(Truth { t, f });
+                }
+                let sources = self.string_sources(*p)?;
+                let t = sources
+                    .iter()
+                    .map(|s| match s {
+                        StringSource::Index(ix) => ix.prefix(prefix),
+                        StringSource::Sorted(col, ss) => ss.prefix(col, prefix),
+                        StringSource::NoStrings => RoaringBitmap::new(),
+                    })
+                    .union()
+                    & u;
+                let f = pick(want.f, &|| (strings_of(&sources) & u) - &t);
                 Some(Truth { t, f })
             }
             _ => None,
         }
     }
 
+    /// How many rows of a whole collection a predicate holds for, from the sizes of value
+    /// index entries alone (no bitmap is built): `=`, ranges, `IN` and `STARTSWITH` over a
+    /// path whose columns are all indexed. The caller must have checked that the universe is
+    /// every row of the collection (`modules` says which): the counts are each entry's rows
+    /// among the store's modules or devices ([`ValueIndex::split`]).
+    pub fn count_whole(&self, e: &BExpr, modules: bool) -> Option<u64> {
+        let (p, runs): (usize, Vec<Vec<std::ops::Range<usize>>>) = match e {
+            BExpr::Binary(op, a, b) => {
+                let (p, c, op) = match (&**a, &**b) {
+                    (BExpr::Path(p), BExpr::Const(c)) => (*p, c, *op),
+                    (BExpr::Const(c), BExpr::Path(p)) => (*p, c, flip(*op)?),
+                    _ => return None,
+                };
+                let op = match op {
+                    BinaryOp::Eq => None,
+                    BinaryOp::Lt => Some(RangeOp::Lt),
+                    BinaryOp::LtEq => Some(RangeOp::LtEq),
+                    BinaryOp::Gt => Some(RangeOp::Gt),
+                    BinaryOp::GtEq => Some(RangeOp::GtEq),
+                    _ => return None,
+                };
+                let indexes = self.indexes(p)?;
+                let Some(key) = key_of(c) else {
+                    return Some(0);
+                };
+                let runs = indexes
+                    .iter()
+                    .map(|ix| vec![ix.positions(&key, op)])
+                    .collect();
+                (p, runs)
+            }
+            BExpr::In {
+                operand,
+                list,
+                negated: false,
+            } => {
+                let BExpr::Path(p) = &**operand else {
+                    return None;
+                };
+                let indexes = self.indexes(*p)?;
+                let keys: Vec<IndexKey> = list.iter().filter_map(key_of).collect();
+                let runs = indexes
+                    .iter()
+                    .map(|ix| {
+                        // A value listed twice (or as 5 and 5.0) counts once.
+                        let mut at: Vec<usize> =
+                            keys.iter().flat_map(|k| ix.positions(k, None)).collect();
+                        at.sort_unstable();
+                        at.dedup();
+                        at.into_iter().map(|i| i..i + 1).collect()
+                    })
+                    .collect();
+                (*p, runs)
+            }
+            BExpr::Call(Function::StartsWith, args) => {
+                let (BExpr::Path(p), BExpr::Const(Val::Str(prefix))) = (&args[0], &args[1]) else {
+                    return None;
+                };
+                let indexes = self.indexes(*p)?;
+                let runs = indexes
+                    .iter()
+                    .map(|ix| vec![ix.prefix_positions(prefix)])
+                    .collect();
+                (*p, runs)
+            }
+            _ => return None,
+        };
+        let indexes = self.indexes(p)?;
+        self.note(Source::ValueIndex);
+        let mut n = 0;
+        for (ix, runs) in indexes.iter().zip(runs) {
+            let split = ix.split(self.store.modules());
+            for run in runs {
+                n += split[run]
+                    .iter()
+                    .map(|s| if modules { s.inside } else { s.outside })
+                    .sum::<u64>();
+            }
+        }
+        Some(n)
+    }
+
     fn compare(&self, path: usize, op: BinaryOp, c: &Val<'_>, want: Want) -> Option<Truth> {
         let Some(indexes) = self.indexes(path) else {
+            if let Val::Str(s) = c {
+                if let Some(t) = self.compare_strings(path, op, s, want) {
+                    return Some(t);
+                }
+            }
             let c = c.clone();
             return self.scan(path, want, move |v| {
                 crate::exec::value::binary(op, &v, &c).truth()
             });
         };
+        self.note(Source::ValueIndex);
         let u = self.universe;
         let Some(key) = key_of(c) else {
             // Comparing with an object, array or undefined is always undefined.
@@ -215,6 +388,139 @@ impl Answerer<'_> {
         Some(Truth { t, f })
     }
 
+    /// A comparison of a path with a string constant when some of the path's columns have no
+    /// value index: those answer from their sorted strings (built on first use), the others
+    /// from their index. Only strings compare with a string; every other value is undefined.
+    fn compare_strings(&self, path: usize, op: BinaryOp, c: &str, want: Want) -> Option<Truth> {
+        let range = match op {
+            BinaryOp::Eq | BinaryOp::NotEq => None,
+            BinaryOp::Lt => Some(RangeOp::Lt),
+            BinaryOp::LtEq => Some(RangeOp::LtEq),
+            BinaryOp::Gt => Some(RangeOp::Gt),
+            BinaryOp::GtEq => Some(RangeOp::GtEq),
+            _ => return None,
+        };
+        let sources = self.string_sources(path)?;
+        let u = self.universe;
+        let key = IndexKey::String(c.into());
+        let hits = sources
+            .iter()
+            .map(|s| match s {
+                StringSource::Index(ix) => match range {
+                    None => ix.eq(&key),
+                    Some(r) => ix.range(&key, r),
+                },
+                StringSource::Sorted(col, ss) => ss.compare(col, c, range),
+                StringSource::NoStrings => RoaringBitmap::new(),
+            })
+            .union()
+            & u;
+        let strings = || strings_of(&sources) & u;
+        Some(if op == BinaryOp::NotEq {
+            let t = if want.t {
+                strings() - &hits
+            } else {
+                RoaringBitmap::new()
+            };
+            Truth { t, f: hits }
+        } else {
+            let f = if want.f {
+                strings() - &hits
+            } else {
+                RoaringBitmap::new()
+            };
+            Truth { t: hits, f }
+        })
+    }
+
+    /// `x IN [...]` / `x NIN [...]` over a path without value indexes, when every listed
+    /// constant is a string: unions of equal runs of sorted strings. The other side (defined
+    /// primitives equal to none) needs the path's primitive rows, known without a scan only
+    /// when its columns hold no object or array.
+    fn in_strings(&self, p: usize, list: &[Val<'_>], negated: bool, want: Want) -> Option<Truth> {
+        let strings: Vec<&str> = list
+            .iter()
+            .map(|v| match v {
+                Val::Str(s) => Some(s.as_ref()),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        let want = if negated { want.flipped() } else { want };
+        let bp = &self.plan.paths[p];
+        let primitives = if want.f {
+            let mut all = RoaringBitmap::new();
+            for &c in &bp.columns {
+                let col = self.store.column(c);
+                let k = col.kind_counts();
+                if k[Kind::Object as usize] + k[Kind::Array as usize] > 0 {
+                    return None;
+                }
+                all |= col.present();
+            }
+            Some(all)
+        } else {
+            None
+        };
+        let sources = self.string_sources(p)?;
+        let u = self.universe;
+        let matched = sources
+            .iter()
+            .flat_map(|s| {
+                strings.iter().map(move |c| match s {
+                    StringSource::Index(ix) => ix.eq(&IndexKey::String((*c).into())),
+                    StringSource::Sorted(col, ss) => ss.compare(col, c, None),
+                    StringSource::NoStrings => RoaringBitmap::new(),
+                })
+            })
+            .union()
+            & u;
+        let other = primitives.map_or_else(RoaringBitmap::new, |all| (all & u) - &matched);
+        Some(if negated {
+            Truth {
+                t: other,
+                f: matched,
+            }
+        } else {
+            Truth {
+                t: matched,
+                f: other,
+            }
+        })
+    }
+
+    /// Where each column of a path finds its strings in order: its value index, or else its
+    /// sorted strings. `None` for a path with an array step.
+    fn string_sources(&self, p: usize) -> Option<Vec<StringSource<'a>>> {
+        let bp = &self.plan.paths[p];
+        if bp.has_tail() {
+            return None;
+        }
+        let store: &'a Store = self.store;
+        let sources: Vec<StringSource<'a>> = bp
+            .columns
+            .iter()
+            .map(|&c| {
+                let col = store.column(c);
+                match col.index() {
+                    Some(ix) => StringSource::Index(ix),
+                    None => col
+                        .sorted_strings()
+                        .map_or(StringSource::NoStrings, |ss| StringSource::Sorted(col, ss)),
+                }
+            })
+            .collect();
+        if sources
+            .iter()
+            .any(|s| matches!(s, StringSource::Sorted(..)))
+        {
+            self.note(Source::Sorted);
+        }
+        if sources.iter().any(|s| matches!(s, StringSource::Index(_))) {
+            self.note(Source::ValueIndex);
+        }
+        Some(sources)
+    }
+
     /// The exact answer for a predicate over one path's values, by scanning its columns
     /// (for paths without an index): each column's values are read in slot order, never
     /// looked up row by row. Objects and arrays never reach `pred`'s primitive cases: they
@@ -229,6 +535,7 @@ impl Answerer<'_> {
         if bp.has_tail() {
             return None;
         }
+        self.note(Source::Scan);
         let mut t = RoaringBitmap::new();
         let mut f = RoaringBitmap::new();
         for &c in &bp.columns {

@@ -18,7 +18,7 @@ use roaring::RoaringBitmap;
 
 use super::buf::Buf;
 use super::timestamp::Timestamp;
-use crate::index::ValueIndex;
+use crate::index::{SortedStrings, ValueIndex};
 
 /// The JSON type of one stored value, and how it is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -219,6 +219,8 @@ pub struct Column {
     /// Length-prefixed text: strings when there is no dictionary, and arrays.
     arena: Buf<u8>,
     kind_counts: [u32; KINDS],
+    /// The string values in order, built on first use ([`Column::sorted_strings`]).
+    sorted: OnceLock<Option<SortedStrings>>,
 }
 
 /// A column's storage, for the snapshot writer.
@@ -264,6 +266,7 @@ impl Column {
             data,
             arena,
             kind_counts,
+            sorted: OnceLock::new(),
         }
     }
 
@@ -346,6 +349,15 @@ impl Column {
         self.parts().index.as_ref()
     }
 
+    /// The column's string values in byte order, for prefix, equality and range searches on
+    /// columns without a value index; sorted by the first caller (thread-safe: others wait
+    /// for it), kept for the store's lifetime. `None` when the column holds no string.
+    pub fn sorted_strings(&self) -> Option<&SortedStrings> {
+        self.sorted
+            .get_or_init(|| SortedStrings::build(self))
+            .as_ref()
+    }
+
     /// The slot of `row`'s value, if it has one.
     #[inline]
     pub fn slot(&self, row: u32) -> Option<usize> {
@@ -401,8 +413,24 @@ impl Column {
 
     #[inline]
     pub fn value_at(&self, slot: usize) -> ValueRef<'_> {
-        let k = self.kind_byte(slot);
-        let d = self.payload(slot);
+        self.decode_value(self.kind_byte(slot), self.payload(slot))
+    }
+
+    /// The values at many slots. The payloads are all read first, then the text they point
+    /// to: for scattered slots each read is a cache miss, and two passes of independent
+    /// reads overlap them where one value at a time waits for each in turn.
+    pub fn values_at(&self, slots: &[usize]) -> Vec<ValueRef<'_>> {
+        let raw: Vec<(u8, u64)> = slots
+            .iter()
+            .map(|&s| (self.kind_byte(s), self.payload(s)))
+            .collect();
+        raw.into_iter()
+            .map(|(k, d)| self.decode_value(k, d))
+            .collect()
+    }
+
+    #[inline]
+    fn decode_value(&self, k: u8, d: u64) -> ValueRef<'_> {
         match Kind::from_u8(k) {
             Kind::Null => ValueRef::Null,
             Kind::False => ValueRef::Bool(false),
@@ -462,7 +490,12 @@ impl Column {
         } else {
             0
         };
-        kinds + data + self.arena.heap_bytes() + decoded
+        let sorted = self
+            .sorted
+            .get()
+            .and_then(Option::as_ref)
+            .map_or(0, SortedStrings::heap_bytes);
+        kinds + data + self.arena.heap_bytes() + decoded + sorted
     }
 }
 
@@ -868,6 +901,7 @@ pub fn merge_column(
         data,
         arena: arena.into(),
         kind_counts,
+        sorted: OnceLock::new(),
     }
 }
 

@@ -128,6 +128,10 @@ const QUERIES: &[&str] = &[
     "SELECT deviceId, configurations FROM devices WHERE IS_DEFINED(configurations)",
     "SELECT TOP 3 deviceId, properties.desired.$metadata.$lastUpdated AS t FROM devices ORDER BY properties.desired.$metadata.$lastUpdated",
     "SELECT capabilities.iotEdge AS edge, COUNT() AS n FROM devices GROUP BY capabilities.iotEdge",
+    // Nearly unique strings and timestamps: answered from sorted strings built on first use.
+    "SELECT deviceId FROM devices WHERE deviceId > 'dev-000390' AND NOT STARTSWITH(deviceId, 'edge')",
+    "SELECT COUNT() AS n FROM devices WHERE lastActivityTime >= '2025-01-01' OR etag < 'M'",
+    "SELECT deviceId, moduleId FROM devices.modules WHERE deviceId IN ['dev-000001', 'edge-000002'] OR STARTSWITH(deviceId, 'test-')",
 ];
 
 fn generated(opts: &GenOptions) -> Vec<u8> {

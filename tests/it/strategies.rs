@@ -732,6 +732,163 @@ pub fn arb_condition() -> impl Strategy<Value = String> {
     })
 }
 
+/// `SELECT COUNT() FROM ... WHERE p` with one predicate of a kind that value index entry
+/// sizes answer (`=`, ranges, `IN` with repeated values, `STARTSWITH`), over either
+/// collection, sometimes with a `TOP`.
+pub fn arb_count_query() -> impl Strategy<Value = String> {
+    let cond = (
+        arb_typed(),
+        prop::sample::select(&["=", "<", "<=", ">", ">=", "IN", "STARTSWITH"][..]),
+        any::<bool>(),
+    )
+        .prop_map(|((p, c), op, flip)| match op {
+            "IN" => format!("{p} IN [{}]", c.join(", ")),
+            "STARTSWITH" => format!("STARTSWITH({p}, {})", c[0]),
+            op if flip => format!("{} {op} {p}", c[0]),
+            op => format!("{p} {op} {}", c[0]),
+        });
+    (
+        prop::sample::select(&["COUNT()", "COUNT() AS n, COUNT() AS m"][..]),
+        prop::sample::select(&["devices", "devices.modules"][..]),
+        cond,
+        prop::option::weighted(0.2, prop::sample::select(&["0", "1"][..])),
+    )
+        .prop_map(|(list, from, cond, top)| match top {
+            Some(n) => format!("SELECT TOP {n} {list} FROM {from} WHERE {cond}"),
+            None => format!("SELECT {list} FROM {from} WHERE {cond}"),
+        })
+}
+
+/// `GROUP BY` one key with `COUNT()`, over a whole collection (answered from index entry
+/// sizes) or a filtered one, in the default order or by count (ties keep first-row order).
+pub fn arb_group_count_query() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(GROUP_PATHS),
+        prop::sample::select(&["devices", "devices.modules"][..]),
+        prop::option::weighted(0.3, arb_condition()),
+        prop::sample::select(&["", " ORDER BY n", " ORDER BY n DESC", " ORDER BY k"][..]),
+    )
+        .prop_map(|(key, from, cond, order)| {
+            let filter = cond.map_or_else(String::new, |c| format!(" WHERE {c}"));
+            format!("SELECT {key} AS k, COUNT() AS n FROM {from}{filter} GROUP BY {key}{order}")
+        })
+}
+
+/// Paths whose strings are nearly unique in the fleets of `nearly_unique_fillers` (props):
+/// no value index, so string comparisons, `IN` and `STARTSWITH` on them answer from sorted
+/// strings. `lastActivityTime` holds timestamps (never value-indexed), `tags.b` mixes strings
+/// with numbers, timestamps, objects and arrays, and has a case variant.
+const NEARLY_UNIQUE_PATHS: &[&str] = &[
+    "deviceId",
+    "id",
+    "devices.deviceId",
+    "moduleId",
+    "tags.b",
+    "tags.B",
+    "TAGS.b",
+    "lastActivityTime",
+    "tags.uid",
+];
+/// Prefixes and constants for them: the empty string, runs of many or few rows, strings that
+/// sort between or after every value, case variants, multi-byte text, a timestamp's text.
+const NEARLY_UNIQUE_STRINGS: &[&str] = &[
+    "",
+    "u-",
+    "u-1",
+    "u-12",
+    "u-123",
+    "u-999",
+    "U-1",
+    "u-",
+    "mod-",
+    "mod-3",
+    "filler-",
+    "filler-7",
+    "d",
+    "dev-1",
+    "test-",
+    "x",
+    "zzz",
+    "~",
+    "é",
+    "é-2",
+    "2024-",
+    "2024-05-01T12:34:56",
+    "2024-05-01T12:34:56.5Z",
+    "0001",
+];
+
+fn arb_nearly_unique_string() -> impl Strategy<Value = String> {
+    (prop::sample::select(NEARLY_UNIQUE_STRINGS), any::<bool>())
+        .prop_map(|(s, double)| sql_string(s, double))
+}
+
+/// One predicate over a nearly unique string path: `STARTSWITH` (or its negation), a
+/// comparison with a string (sometimes another constant), `IN`/`NIN` of strings.
+fn arb_nearly_unique_predicate() -> impl Strategy<Value = String> {
+    let path = || prop::sample::select(NEARLY_UNIQUE_PATHS);
+    let starts = (
+        prop::sample::select(&["STARTSWITH", "startswith", "STARTS_WITH"][..]),
+        path(),
+        arb_nearly_unique_string(),
+        prop::bool::weighted(0.3),
+    )
+        .prop_map(|(f, p, s, not)| {
+            let call = format!("{f}({p}, {s})");
+            if not {
+                format!("NOT {call}")
+            } else {
+                call
+            }
+        });
+    let constant = prop_oneof![
+        6 => arb_nearly_unique_string(),
+        1 => prop::sample::select(&["5", "null", "true", "undefined", "['u-1']"][..])
+            .prop_map(String::from),
+    ];
+    let compare = (
+        path(),
+        prop::sample::select(&["=", "!=", "<>", "<", "<=", ">", ">="][..]),
+        constant,
+        any::<bool>(),
+    )
+        .prop_map(|(p, op, c, flip)| {
+            if flip {
+                format!("{c} {op} {p}")
+            } else {
+                format!("{p} {op} {c}")
+            }
+        });
+    let member = (
+        path(),
+        prop::sample::select(&["IN", "NIN", "NOT IN"][..]),
+        prop::collection::vec(arb_nearly_unique_string(), 1..4),
+    )
+        .prop_map(|(p, op, items)| format!("{p} {op} [{}]", items.join(", ")));
+    prop_oneof![3 => starts, 3 => compare, 1 => member]
+}
+
+/// A query filtering on nearly unique string paths, alone or combined with anything else.
+pub fn arb_nearly_unique_query() -> impl Strategy<Value = String> {
+    let cond = arb_nearly_unique_predicate().prop_recursive(2, 6, 2, |inner| {
+        prop_oneof![
+            (
+                inner.clone(),
+                prop::sample::select(&["AND", "OR"][..]),
+                prop_oneof![2 => inner.clone(), 1 => arb_predicate()],
+            )
+                .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+            inner.prop_map(|a| format!("NOT ({a})")),
+        ]
+    });
+    (
+        prop::sample::select(&["COUNT() AS n", "deviceId, moduleId, tags.b", "deviceId"][..]),
+        prop::sample::select(&["devices", "devices", "devices.modules"][..]),
+        cond,
+    )
+        .prop_map(|(list, from, cond)| format!("SELECT {list} FROM {from} WHERE {cond}"))
+}
+
 /// The output key an unaliased path gets, lower-cased (collisions are judged ignoring case to
 /// be safe: the spelling comes from the document).
 fn output_key(path: &str) -> String {
