@@ -611,8 +611,39 @@ fn shape_group(plan: &Plan, items: &[OutItem], g: &Group) -> Value {
 /// interleaving them with building objects does not (the projection of 19,114 scattered
 /// `deviceId`s took 6.7 ms row by row).
 fn shape_rows(store: &Store, plan: &Plan, rows: &[u32]) -> Vec<Value> {
+    shape_rows_as(
+        store,
+        plan,
+        rows,
+        &|r| shape_row(store, plan, r),
+        &|members| {
+            let mut out = Map::new();
+            for (key, v) in members {
+                if let Some(v) = v.to_json() {
+                    out.insert(key.into_owned(), v);
+                }
+            }
+            Value::Object(out)
+        },
+    )
+}
+
+/// The members of one shaped row, in select-list order: its output key and value (undefined
+/// values included; they are left out of the row).
+pub(crate) type Members<'m, 'v> = dyn Iterator<Item = (Cow<'v, str>, Val<'v>)> + 'm;
+
+/// [`shape_rows`] with the row's form left to the caller: `object` builds a row from its
+/// members when the select list is plain paths (read column by column); `one` shapes any
+/// other row whole.
+pub(crate) fn shape_rows_as<R>(
+    store: &Store,
+    plan: &Plan,
+    rows: &[u32],
+    one: &dyn Fn(u32) -> R,
+    object: &dyn Fn(&mut Members<'_, '_>) -> R,
+) -> Vec<R> {
     let Shape::Rows(items) = &plan.shape else {
-        return rows.iter().map(|&r| shape_row(store, plan, r)).collect();
+        return rows.iter().map(|&r| one(r)).collect();
     };
     let paths: Option<Vec<(usize, &String)>> = items
         .iter()
@@ -624,7 +655,7 @@ fn shape_rows(store: &Store, plan: &Plan, rows: &[u32]) -> Vec<Value> {
         })
         .collect();
     let Some(paths) = paths else {
-        return rows.iter().map(|&r| shape_row(store, plan, r)).collect();
+        return rows.iter().map(|&r| one(r)).collect();
     };
     let irregular = store.irregular();
     let regular = irregular.is_empty() || !rows.iter().any(|&r| irregular.contains(r));
@@ -668,16 +699,15 @@ fn shape_rows(store: &Store, plan: &Plan, rows: &[u32]) -> Vec<Value> {
         .collect();
     (0..rows.len())
         .map(|_| {
-            let mut out = Map::with_capacity(paths.len());
-            for (values, &(_, written)) in columns.iter_mut().zip(&paths) {
-                let Some((v, name)) = values.next() else {
-                    continue;
-                };
-                if let Some(v) = v.to_json() {
-                    out.insert(name.map_or_else(|| written.clone(), |n| n.into_owned()), v);
-                }
-            }
-            Value::Object(out)
+            let mut members =
+                columns
+                    .iter_mut()
+                    .zip(&paths)
+                    .filter_map(|(values, &(_, written))| {
+                        let (v, name) = values.next()?;
+                        Some((name.unwrap_or(Cow::Borrowed(written.as_str())), v))
+                    });
+            object(&mut members)
         })
         .collect()
 }

@@ -80,6 +80,27 @@ impl<'a> Val<'a> {
         })
     }
 
+    /// Appends the value as compact JSON text, as serializing [`Val::to_json`] would; `false`
+    /// (nothing written) when it is undefined.
+    pub fn write_json(&self, out: &mut Vec<u8>) -> bool {
+        use serde::Serialize;
+        let mut ser = serde_json::Serializer::new(&mut *out);
+        // Writing into a Vec cannot fail.
+        let _ = match self {
+            Val::Undef => return false,
+            Val::Null => ().serialize(&mut ser),
+            Val::Bool(b) => b.serialize(&mut ser),
+            Val::Num(n) => n.to_json().serialize(&mut ser),
+            Val::Computed(x) => match crate::model::number_to_json(*x) {
+                Some(v) => v.serialize(&mut ser),
+                None => return false,
+            },
+            Val::Str(s) => s.serialize(&mut ser),
+            Val::Json(v) => v.serialize(&mut ser),
+        };
+        true
+    }
+
     pub fn is_defined(&self) -> bool {
         !matches!(self, Val::Undef)
     }
