@@ -25,7 +25,14 @@ fn main() {
         for _ in 0..runs {
             let t = Instant::now();
             n = match fleet.query(sql) {
-                Ok(rows) if json => rows.json().count(),
+                Ok(rows) if json => {
+                    let mut rows = rows.json();
+                    let mut n = 0;
+                    while rows.next_row().is_some() {
+                        n += 1;
+                    }
+                    n
+                }
                 Ok(rows) => rows.count(),
                 Err(e) => {
                     eprintln!("{}", e.render(sql));

@@ -40,8 +40,8 @@ pub fn write_rows(
     out: &mut impl Write,
 ) -> io::Result<u64> {
     match format {
-        Format::Json => write_json_array(rows.map(|v| v.to_string()), out),
-        Format::Jsonl => write_json_lines(rows.map(|v| v.to_string()), out),
+        Format::Json => write_json_array(&mut Owned::new(rows.map(|v| v.to_string())), out),
+        Format::Jsonl => write_json_lines(&mut Owned::new(rows.map(|v| v.to_string())), out),
         Format::Csv => write_csv(rows, out),
         Format::Table => {
             let (table, n) = json_table(rows, usize::MAX);
@@ -52,15 +52,45 @@ pub fn write_rows(
     }
 }
 
+/// Rows of compact JSON text, borrowed one at a time ([`crate::JsonRows`] writes them without
+/// an allocation per row).
+pub trait TextRows {
+    fn next_text(&mut self) -> Option<&str>;
+}
+
+impl TextRows for crate::JsonRows<'_> {
+    fn next_text(&mut self) -> Option<&str> {
+        self.next_row()
+    }
+}
+
+/// Owned strings as [`TextRows`].
+pub struct Owned<I> {
+    rows: I,
+    current: Option<String>,
+}
+
+impl<I: Iterator<Item = String>> Owned<I> {
+    pub fn new(rows: I) -> Self {
+        Owned {
+            rows,
+            current: None,
+        }
+    }
+}
+
+impl<I: Iterator<Item = String>> TextRows for Owned<I> {
+    fn next_text(&mut self) -> Option<&str> {
+        self.current = self.rows.next();
+        self.current.as_deref()
+    }
+}
+
 /// `[`, then one compact row per line separated by commas, then `]`: valid JSON that is
-/// written as the rows come and that line-oriented tools can still read. Rows come as
-/// compact JSON text ([`crate::Results::json`]).
-pub fn write_json_array(
-    rows: impl Iterator<Item = String>,
-    out: &mut impl Write,
-) -> io::Result<u64> {
+/// written as the rows come and that line-oriented tools can still read.
+pub fn write_json_array(rows: &mut impl TextRows, out: &mut impl Write) -> io::Result<u64> {
     let mut n = 0u64;
-    for row in rows {
+    while let Some(row) = rows.next_text() {
         out.write_all(if n == 0 { b"[\n" } else { b",\n" })?;
         out.write_all(row.as_bytes())?;
         n += 1;
@@ -70,12 +100,9 @@ pub fn write_json_array(
 }
 
 /// One compact JSON row per line, as the rows come.
-pub fn write_json_lines(
-    rows: impl Iterator<Item = String>,
-    out: &mut impl Write,
-) -> io::Result<u64> {
+pub fn write_json_lines(rows: &mut impl TextRows, out: &mut impl Write) -> io::Result<u64> {
     let mut n = 0u64;
-    for row in rows {
+    while let Some(row) = rows.next_text() {
         out.write_all(row.as_bytes())?;
         out.write_all(b"\n")?;
         n += 1;
@@ -406,9 +433,11 @@ mod tests {
     fn json_array_streams_one_row_per_line() {
         let mut out = Vec::new();
         let n = write_json_array(
-            [json!({"a": 1}), json!({"b": [2]})]
-                .iter()
-                .map(Value::to_string),
+            &mut Owned::new(
+                [json!({"a": 1}), json!({"b": [2]})]
+                    .iter()
+                    .map(Value::to_string),
+            ),
             &mut out,
         )
         .unwrap();
@@ -418,7 +447,7 @@ mod tests {
             "[\n{\"a\":1},\n{\"b\":[2]}\n]\n"
         );
         let mut out = Vec::new();
-        write_json_array(std::iter::empty(), &mut out).unwrap();
+        write_json_array(&mut Owned::new(std::iter::empty()), &mut out).unwrap();
         assert_eq!(out, b"[]\n");
     }
 

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::error::{note, Failure};
 use super::input::Inputs;
-use super::output::{write_json_array, write_json_lines, write_rows, Format};
+use super::output::{write_json_array, write_json_lines, write_rows, Format, TextRows};
 
 /// Run a query and print its results.
 ///
@@ -68,7 +68,8 @@ pub fn run(args: QueryArgs) -> Result<(), Failure> {
         let started = Instant::now();
         let results = crate::exec::execute(store, plan.clone());
         if as_text {
-            results.json().for_each(drop);
+            let mut rows = results.json();
+            while rows.next_row().is_some() {}
         } else {
             results.for_each(drop);
         }
@@ -83,8 +84,8 @@ pub fn run(args: QueryArgs) -> Result<(), Failure> {
     let mut producing = started.elapsed();
     let spent = &mut producing;
     let rows = match format {
-        Format::Json => write_json_array(Timed::new(results.json(), spent), &mut out),
-        Format::Jsonl => write_json_lines(Timed::new(results.json(), spent), &mut out),
+        Format::Json => write_json_array(&mut Timed::new(results.json(), spent), &mut out),
+        Format::Jsonl => write_json_lines(&mut Timed::new(results.json(), spent), &mut out),
         _ => write_rows(format, Timed::new(results, spent), &mut out),
     };
     let rows = rows.and_then(|n| out.flush().map(|()| n));
@@ -137,6 +138,15 @@ impl<I: Iterator> Iterator for Timed<'_, I> {
     fn next(&mut self) -> Option<I::Item> {
         let started = Instant::now();
         let next = self.inner.next();
+        *self.spent += started.elapsed();
+        next
+    }
+}
+
+impl<R: TextRows> TextRows for Timed<'_, R> {
+    fn next_text(&mut self) -> Option<&str> {
+        let started = Instant::now();
+        let next = self.inner.next_text();
         *self.spent += started.elapsed();
         next
     }

@@ -1,34 +1,155 @@
-//! Results as compact JSON text, one string per row: what `--format json|jsonl` prints.
+//! Results as compact JSON text, one row at a time: what `--format json|jsonl` prints.
 //!
 //! `SELECT *` writes each twin straight from its record's tape, and a select list of plain
 //! paths writes each row from its column values (no `serde_json::Value` with its per-node
 //! allocations and hashed maps); every other shape serializes the row value. The text is byte
 //! for byte what serializing the [`Results`] row gives (the property and golden tests check).
+//!
+//! Rows are written per batch into a few shared buffers (one per parallel part), so
+//! [`JsonRows::next_row`] hands out borrowed text without an allocation per row; the
+//! `Iterator` impl copies each row into a `String`.
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
+use std::cell::RefCell;
 
 use rayon::prelude::*;
 
 use super::value::Val;
 use super::{shape_row, shape_rows_as, Members, Results, BATCH};
 use crate::plan::Shape;
-use crate::store::Store;
 
 /// The rows of [`Results`] as compact JSON text, in the same order; see [`Results::json`].
 pub struct JsonRows<'s> {
     results: Results<'s>,
-    buffer: VecDeque<String>,
+    /// The current batch: parts of rows' text, each with the end offset of every row in it.
+    parts: Vec<Part>,
+    /// The next row: its part, and its index within that part.
+    part: usize,
+    row: usize,
+    /// Text of a row taken from the value path (aggregates, groups, other shapes).
+    single: String,
+}
+
+/// Consecutive rows' text and where each ends.
+#[derive(Default)]
+struct Part {
+    text: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Part {
+    fn end_row(&mut self) {
+        self.ends.push(self.text.len());
+    }
 }
 
 impl<'s> Results<'s> {
-    /// These results as compact JSON text, one string per row. Faster than serializing each
-    /// row value for `SELECT *`, whose twins are written straight from their records.
+    /// These results as compact JSON text, one row at a time. Faster than serializing each
+    /// row value for `SELECT *`, whose twins are written straight from their records, and for
+    /// projections of plain paths.
     pub fn json(self) -> JsonRows<'s> {
         JsonRows {
             results: self,
-            buffer: VecDeque::new(),
+            parts: Vec::new(),
+            part: 0,
+            row: 0,
+            single: String::new(),
         }
+    }
+}
+
+impl JsonRows<'_> {
+    /// The next row's text, valid until the next call: no allocation per row.
+    pub fn next_row(&mut self) -> Option<&str> {
+        let r = &mut self.results;
+        let star = matches!(r.plan.shape, Shape::Star);
+        if !(star || matches!(r.plan.shape, Shape::Rows(_)))
+            || r.buffer.len() > 0
+            || r.done.len() > 0
+        {
+            self.single = r.next()?.to_string();
+            return Some(&self.single);
+        }
+        while self
+            .parts
+            .get(self.part)
+            .is_some_and(|p| self.row == p.ends.len())
+        {
+            self.part += 1;
+            self.row = 0;
+        }
+        if self.part == self.parts.len() {
+            self.fill(star);
+            if self.parts.is_empty() {
+                return None;
+            }
+        }
+        let p = &self.parts[self.part];
+        let start = match self.row {
+            0 => 0,
+            i => p.ends[i - 1],
+        };
+        let text = &p.text[start..p.ends[self.row]];
+        self.row += 1;
+        // Only whole UTF-8 strings and ASCII punctuation are ever written.
+        Some(std::str::from_utf8(text).unwrap_or("null"))
+    }
+
+    /// Shapes the next batch of rows into `parts` (empty when there are no more rows).
+    fn fill(&mut self, star: bool) {
+        let r = &mut self.results;
+        let batch: Vec<u32> = r.rows.by_ref().take(BATCH).collect();
+        let (store, plan) = (r.store, &r.plan);
+        let shape = |rows: &[u32]| -> Part {
+            let part = RefCell::new(Part {
+                text: Vec::with_capacity(rows.len() * if star { 2048 } else { 32 }),
+                ends: Vec::with_capacity(rows.len()),
+            });
+            if star {
+                let mut p = part.borrow_mut();
+                for &row in rows {
+                    let start = p.text.len();
+                    if store.twin_text(row, &mut p.text).is_err() {
+                        // `null`, as the value path gives for a twin it cannot read.
+                        p.text.truncate(start);
+                        p.text.extend_from_slice(b"null");
+                    }
+                    p.end_row();
+                }
+            } else {
+                shape_rows_as(
+                    store,
+                    plan,
+                    rows,
+                    &|row| {
+                        let mut p = part.borrow_mut();
+                        let value = shape_row(store, plan, row);
+                        // Writing into a Vec cannot fail.
+                        let _ = serde_json::to_writer(&mut p.text, &value);
+                        p.end_row();
+                    },
+                    &|members| {
+                        let mut p = part.borrow_mut();
+                        write_object(members, &mut p.text);
+                        p.end_row();
+                    },
+                );
+            }
+            part.into_inner()
+        };
+        self.parts.clear();
+        if batch.len() > 64 && (star || !r.cheap_rows) {
+            self.parts.par_extend(
+                batch
+                    .par_chunks(256)
+                    .map(shape)
+                    .filter(|p| !p.ends.is_empty()),
+            );
+        } else if !batch.is_empty() {
+            self.parts.push(shape(&batch));
+        }
+        self.part = 0;
+        self.row = 0;
     }
 }
 
@@ -36,56 +157,23 @@ impl Iterator for JsonRows<'_> {
     type Item = String;
 
     fn next(&mut self) -> Option<String> {
-        let r = &mut self.results;
-        let star = matches!(r.plan.shape, Shape::Star);
-        if !(star || matches!(r.plan.shape, Shape::Rows(_)))
-            || r.buffer.len() > 0
-            || r.done.len() > 0
-        {
-            return r.next().map(|v| v.to_string());
-        }
-        if self.buffer.is_empty() {
-            let batch: Vec<u32> = r.rows.by_ref().take(BATCH).collect();
-            let (store, plan) = (r.store, &r.plan);
-            let shape = |rows: &[u32]| -> Vec<String> {
-                if star {
-                    rows.iter().map(|&row| twin_text(store, row)).collect()
-                } else {
-                    shape_rows_as(
-                        store,
-                        plan,
-                        rows,
-                        &|row| shape_row(store, plan, row).to_string(),
-                        &|members| object_text(members),
-                    )
-                }
-            };
-            if batch.len() > 64 && (star || !r.cheap_rows) {
-                self.buffer
-                    .par_extend(batch.par_chunks(256).flat_map_iter(shape));
-            } else {
-                self.buffer.extend(shape(&batch));
-            }
-        }
-        self.buffer.pop_front()
+        self.next_row().map(str::to_owned)
     }
 }
 
-/// A row of members as a JSON object's text. Two members with one output key (possible when
-/// two select items bind to one document spelling) go through a map, which keeps the first
+/// Writes a row of members as a JSON object. Two members with one output key (the planner
+/// rejects duplicate names, so this is only a guard) go through a map, which keeps the first
 /// position and the last value, as the value path does.
-fn object_text(members: &mut Members<'_, '_>) -> String {
+fn write_object(members: &mut Members<'_, '_>, out: &mut Vec<u8>) {
     // The members on the stack (a select list is short), past that in a vector.
     const INLINE: usize = 8;
     let mut inline: [Option<(Cow<'_, str>, Val<'_>)>; INLINE] = Default::default();
     let mut spill = Vec::new();
-    let mut n = 0;
-    for m in members.filter(|(_, v)| v.is_defined()) {
+    for (n, m) in members.filter(|(_, v)| v.is_defined()).enumerate() {
         match inline.get_mut(n) {
             Some(slot) => *slot = Some(m),
             None => spill.push(m),
         }
-        n += 1;
     }
     let all = || inline.iter().flatten().chain(&spill);
     let repeated = all()
@@ -98,33 +186,23 @@ fn object_text(members: &mut Members<'_, '_>) -> String {
                 map.insert(k.to_string(), v);
             }
         }
-        return serde_json::Value::Object(map).to_string();
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(out, &serde_json::Value::Object(map));
+        return;
     }
-    let mut out = Vec::with_capacity(16 + 32 * n);
+    let open = out.len();
     out.push(b'{');
     for (key, v) in all() {
         let start = out.len();
-        if start > 1 {
+        if start > open + 1 {
             out.push(b',');
         }
         // Writing into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut out, key.as_ref());
+        let _ = serde_json::to_writer(&mut *out, key.as_ref());
         out.push(b':');
-        if !v.write_json(&mut out) {
+        if !v.write_json(out) {
             out.truncate(start);
         }
     }
     out.push(b'}');
-    // Only whole UTF-8 strings and ASCII punctuation were written.
-    String::from_utf8(out).unwrap_or_else(|_| "null".to_string())
-}
-
-/// A row's twin as JSON text; `null` when it cannot be read, as the value path gives.
-fn twin_text(store: &Store, row: u32) -> String {
-    let mut out = Vec::with_capacity(2048);
-    match store.twin_text(row, &mut out) {
-        // The writer only ever writes whole UTF-8 strings and ASCII punctuation.
-        Ok(()) => String::from_utf8(out).unwrap_or_else(|_| "null".to_string()),
-        Err(_) => "null".to_string(),
-    }
 }
