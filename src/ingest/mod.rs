@@ -295,7 +295,20 @@ pub fn load_files(
     let mut store_and_report =
         assemble(files, file_reports, early_findings, outputs, opts, started)?;
     store_and_report.1.phases.parse_ms = parse_ms;
+    release_freed_memory();
     Ok(store_and_report)
+}
+
+/// Returns the memory the load freed (chunk builders, scratch: several times the store) to
+/// the kernel. glibc keeps freed blocks in its arenas, where they stay resident: after a 1M
+/// load the process held 1.5 GB of anonymous memory for a 0.42 GB store.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim has no preconditions: it only releases free memory of the
+    // allocator's own arenas, and is safe to call from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Parses one task; returns its file, its output and how many input bytes it covered.
