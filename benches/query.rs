@@ -41,6 +41,10 @@ const QUERIES: &[(&str, &str)] = &[
         "SELECT deviceId FROM devices WHERE STARTSWITH(deviceId, 'test-')",
     ),
     (
+        "startswith_ids_json",
+        "SELECT deviceId FROM devices WHERE STARTSWITH(deviceId, 'test-')",
+    ),
+    (
         "group_by_property",
         "SELECT properties.reported.telemetryConfig.status AS s, COUNT() AS n FROM devices \
          GROUP BY properties.reported.telemetryConfig.status",
@@ -52,6 +56,10 @@ const QUERIES: &[(&str, &str)] = &[
     ),
     (
         "project_2k_ids",
+        "SELECT deviceId FROM devices WHERE tags.ring = 'canary' AND tags.location.region = 'IN'",
+    ),
+    (
+        "project_2k_ids_json",
         "SELECT deviceId FROM devices WHERE tags.ring = 'canary' AND tags.location.region = 'IN'",
     ),
     (

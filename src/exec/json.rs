@@ -197,8 +197,7 @@ fn write_object(members: &mut Members<'_, '_>, out: &mut Vec<u8>) {
         if start > open + 1 {
             out.push(b',');
         }
-        // Writing into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, key.as_ref());
+        crate::ingest::normalise::write_str(key, out);
         out.push(b':');
         if !v.write_json(out) {
             out.truncate(start);

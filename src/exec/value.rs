@@ -95,7 +95,10 @@ impl<'a> Val<'a> {
                 Some(v) => v.serialize(&mut ser),
                 None => return false,
             },
-            Val::Str(s) => s.serialize(&mut ser),
+            Val::Str(s) => {
+                crate::ingest::normalise::write_str(s, out);
+                return true;
+            }
             Val::Json(v) => v.serialize(&mut ser),
         };
         true

@@ -294,7 +294,8 @@ impl Trie {
 /// record the slower path.
 ///
 /// Every record has dozens of `-` (dates, ids), so this walks them with one `memchr` pass
-/// and looks at the neighbours, rather than restarting a substring search per `-0`.
+/// and looks at the neighbours, rather than restarting a substring search per `-0`. Callers
+/// holding the tape ask only when it has an integer zero ([`tape_has_zero`]).
 pub fn has_negative_zero(record: &[u8]) -> bool {
     memchr::memchr_iter(b'-', record).any(|i| {
         record.get(i + 1) == Some(&b'0')
@@ -305,6 +306,12 @@ pub fn has_negative_zero(record: &[u8]) -> bool {
                 .find(|b| !b.is_ascii_whitespace())
                 .is_some_and(|b| matches!(b, b':' | b',' | b'['))
     })
+}
+
+/// Whether a tape holds an integer zero, the only node a `-0` in the text can have become.
+pub fn tape_has_zero(tape: &[Node<'_>]) -> bool {
+    tape.iter()
+        .any(|n| matches!(n, Node::Static(StaticNode::I64(0) | StaticNode::U64(0))))
 }
 
 /// Key equality without a call into `memcmp` for the short keys twins are made of: whole
@@ -469,8 +476,10 @@ impl<'c> ChunkBuilder<'c> {
     /// Parses and adds one record; a record that is not loadable is counted as skipped.
     pub fn add(&mut self, bytes: &[u8], span: RecordSpan) {
         let record = &bytes[span.start..span.end];
-        let negative_zero = has_negative_zero(record);
-        let result = with_tape(record, |tape| self.add_tape(tape, span, negative_zero));
+        let result = with_tape(record, |tape| {
+            let negative_zero = tape_has_zero(tape) && has_negative_zero(record);
+            self.add_tape(tape, span, negative_zero)
+        });
         match result {
             Ok(Ok(())) => {}
             Ok(Err(reason)) | Err(reason) => {
@@ -688,6 +697,29 @@ fn write_json_string(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn negative_zero_is_found_at_every_position() {
+        // Each place in and around a 64-byte block, and at the very end of the text.
+        for pad in 0..140 {
+            let head = format!("{{\"k\":\"{}\",\"a\":", "x".repeat(pad));
+            for (tail, want) in [
+                ("-0}", true),
+                ("-0", true),
+                ("-0.5}", false),
+                ("-01}", false),
+            ] {
+                let text = format!("{head}{tail}");
+                assert_eq!(has_negative_zero(text.as_bytes()), want, "{text}");
+            }
+            let text = format!("{{\"k\":\"{}-0\"}}", "x".repeat(pad));
+            assert!(!has_negative_zero(text.as_bytes()), "{text}");
+        }
+        assert!(!has_negative_zero(b""));
+        assert!(!has_negative_zero(b"-"));
+        assert!(!has_negative_zero(b"-0"), "nothing precedes it");
+        assert!(has_negative_zero(b"[-0"));
+    }
 
     #[test]
     fn negative_zero_is_found_only_as_a_value() {

@@ -3,7 +3,7 @@
 //! merge them in chunk order so that row ids follow file order (files in the order given).
 
 mod chunk;
-mod normalise;
+pub(crate) mod normalise;
 mod split;
 mod validate;
 
@@ -553,30 +553,38 @@ fn resolve_lines(files: &[SourceFile], findings: &mut [Finding]) {
 
 /// The normalised twin of one record's bytes (used to answer `SELECT *`).
 pub fn twin_from_bytes(record: &[u8]) -> Result<serde_json::Value, String> {
-    if chunk::has_negative_zero(record) {
-        // The tape reads `-0` as the integer 0; serde_json keeps it as -0.0, as the reference
-        // does. Rare enough that the slow reader is fine.
-        let value: serde_json::Value =
-            serde_json::from_slice(record).map_err(|e| format!("invalid JSON ({e})"))?;
-        return Ok(crate::reference::normalise(value));
-    }
-    chunk::with_tape(record, |tape| {
+    let twin = chunk::with_tape(record, |tape| {
+        if chunk::tape_has_zero(tape) && chunk::has_negative_zero(record) {
+            return Ok(None);
+        }
         let mut members = Vec::new();
-        normalise::members(tape, &mut members).map(|()| normalise::twin_json(&members))
+        normalise::members(tape, &mut members).map(|()| Some(normalise::twin_json(&members)))
     })?
-    .map_err(str::to_string)
+    .map_err(str::to_string)?;
+    match twin {
+        Some(twin) => Ok(twin),
+        None => {
+            // The tape reads `-0` as the integer 0; serde_json keeps it as -0.0, as the
+            // reference does. Rare enough that the slow reader is fine.
+            let value: serde_json::Value =
+                serde_json::from_slice(record).map_err(|e| format!("invalid JSON ({e})"))?;
+            Ok(crate::reference::normalise(value))
+        }
+    }
 }
 
 /// Appends the record's normalised twin to `out` as compact JSON text: the same bytes as
 /// serializing [`twin_from_bytes`]'s value, written from the tape without building it.
 pub fn twin_text_from_bytes(record: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     let start = out.len();
-    let direct = !chunk::has_negative_zero(record)
-        && chunk::with_tape(record, |tape| {
-            let mut members = Vec::new();
-            normalise::members(tape, &mut members).map(|()| normalise::write_twin(&members, out))
-        })?
-        .map_err(str::to_string)?;
+    let direct = chunk::with_tape(record, |tape| {
+        if chunk::tape_has_zero(tape) && chunk::has_negative_zero(record) {
+            return Ok(false);
+        }
+        let mut members = Vec::new();
+        normalise::members(tape, &mut members).map(|()| normalise::write_twin(&members, out))
+    })?
+    .map_err(str::to_string)?;
     if !direct {
         out.truncate(start);
         let twin = twin_from_bytes(record)?;

@@ -227,7 +227,10 @@ pub fn write_value(tape: &[Node<'_>], out: &mut Vec<u8>) -> bool {
     let mut ser = serde_json::Serializer::new(&mut *out);
     // Writing into a Vec cannot fail, and every tape number is finite.
     let _ = match tape[0] {
-        Node::String(s) => s.serialize(&mut ser),
+        Node::String(s) => {
+            write_str(s, out);
+            return true;
+        }
         Node::Static(StaticNode::Null) => ().serialize(&mut ser),
         Node::Static(StaticNode::Bool(b)) => b.serialize(&mut ser),
         Node::Static(StaticNode::I64(n)) => n.serialize(&mut ser),
@@ -271,9 +274,19 @@ pub fn write_value(tape: &[Node<'_>], out: &mut Vec<u8>) -> bool {
     true
 }
 
-fn write_str(s: &str, out: &mut Vec<u8>) {
-    // Writing into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+/// Writes a JSON string exactly as serde_json does; strings with nothing to escape (nearly
+/// all) are copied between quotes without its per-call formatter.
+pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
+    // serde_json escapes `"`, `\` and the control characters below U+0020, nothing else.
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
 }
 
 /// Whether a key occurs twice. Objects in twins are small; past a few dozen keys, hash.
@@ -291,5 +304,39 @@ fn has_repeats<'a>(keys: impl Iterator<Item = &'a str> + Clone) -> bool {
     } else {
         let mut seen = std::collections::HashSet::new();
         keys.into_iter().any(|k| !seen.insert(k))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        let mut samples: Vec<String> = [
+            "",
+            "plain",
+            "a\"b",
+            "back\\slash",
+            "tab\there",
+            "\u{7f}del",
+            "ünïcødé ✓",
+            "\u{1}\u{1f}",
+            "line\nbreak",
+            "/slash",
+            "\u{2028}",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        samples.extend((0u8..128).map(|b| format!("x{}y", char::from(b))));
+        for s in samples {
+            let mut out = Vec::new();
+            write_str(&s, &mut out);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(&s).unwrap()
+            );
+        }
     }
 }
