@@ -70,18 +70,18 @@ impl JsonRows<'_> {
             self.single = r.next()?.to_string();
             return Some(&self.single);
         }
-        while self
-            .parts
-            .get(self.part)
-            .is_some_and(|p| self.row == p.ends.len())
-        {
-            self.part += 1;
-            self.row = 0;
-        }
-        if self.part == self.parts.len() {
-            self.fill(star);
-            if self.parts.is_empty() {
-                return None;
+        loop {
+            match self.parts.get(self.part) {
+                Some(p) if self.row < p.ends.len() => break,
+                Some(_) => {
+                    self.part += 1;
+                    self.row = 0;
+                }
+                None => {
+                    if !self.fill(star) {
+                        return None;
+                    }
+                }
             }
         }
         let p = &self.parts[self.part];
@@ -95,61 +95,74 @@ impl JsonRows<'_> {
         Some(std::str::from_utf8(text).unwrap_or("null"))
     }
 
-    /// Shapes the next batch of rows into `parts` (empty when there are no more rows).
-    fn fill(&mut self, star: bool) {
+    /// Shapes the next batch of rows into `parts`, reusing their buffers (fresh ones would be
+    /// fresh pages for every batch); `false` when there are no more rows.
+    fn fill(&mut self, star: bool) -> bool {
         let r = &mut self.results;
         let batch: Vec<u32> = r.rows.by_ref().take(BATCH).collect();
+        if batch.is_empty() {
+            return false;
+        }
         let (store, plan) = (r.store, &r.plan);
-        let shape = |rows: &[u32]| -> Part {
-            let part = RefCell::new(Part {
-                text: Vec::with_capacity(rows.len() * if star { 2048 } else { 32 }),
-                ends: Vec::with_capacity(rows.len()),
-            });
+        let shape = |part: &mut Part, rows: &[u32]| {
+            part.text.clear();
+            part.ends.clear();
             if star {
-                let mut p = part.borrow_mut();
                 for &row in rows {
-                    let start = p.text.len();
-                    if store.twin_text(row, &mut p.text).is_err() {
+                    let start = part.text.len();
+                    if store.twin_text(row, &mut part.text).is_err() {
                         // `null`, as the value path gives for a twin it cannot read.
-                        p.text.truncate(start);
-                        p.text.extend_from_slice(b"null");
+                        part.text.truncate(start);
+                        part.text.extend_from_slice(b"null");
                     }
-                    p.end_row();
+                    part.end_row();
                 }
-            } else {
-                shape_rows_as(
-                    store,
-                    plan,
-                    rows,
-                    &|row| {
-                        let mut p = part.borrow_mut();
-                        let value = shape_row(store, plan, row);
-                        // Writing into a Vec cannot fail.
-                        let _ = serde_json::to_writer(&mut p.text, &value);
-                        p.end_row();
-                    },
-                    &|members| {
-                        let mut p = part.borrow_mut();
-                        write_object(members, &mut p.text);
-                        p.end_row();
-                    },
-                );
+                return;
             }
-            part.into_inner()
-        };
-        self.parts.clear();
-        if batch.len() > 64 && (star || !r.cheap_rows) {
-            self.parts.par_extend(
-                batch
-                    .par_chunks(256)
-                    .map(shape)
-                    .filter(|p| !p.ends.is_empty()),
+            let cell = RefCell::new(std::mem::take(part));
+            shape_rows_as(
+                store,
+                plan,
+                rows,
+                &|row| {
+                    let mut p = cell.borrow_mut();
+                    let value = shape_row(store, plan, row);
+                    // Writing into a Vec cannot fail.
+                    let _ = serde_json::to_writer(&mut p.text, &value);
+                    p.end_row();
+                },
+                &|members| {
+                    let mut p = cell.borrow_mut();
+                    write_object(members, &mut p.text);
+                    p.end_row();
+                },
             );
-        } else if !batch.is_empty() {
-            self.parts.push(shape(&batch));
+            *part = cell.into_inner();
+        };
+        let parallel = batch.len() > 64 && (star || !r.cheap_rows);
+        let chunks: Vec<&[u32]> = if parallel {
+            batch.chunks(256).collect()
+        } else {
+            vec![&batch[..]]
+        };
+        if self.parts.len() < chunks.len() {
+            self.parts.resize_with(chunks.len(), Part::default);
+        }
+        let (used, rest) = self.parts.split_at_mut(chunks.len());
+        for p in rest {
+            p.text.clear();
+            p.ends.clear();
+        }
+        if parallel {
+            used.par_iter_mut()
+                .zip(chunks.par_iter())
+                .for_each(|(p, rows)| shape(p, rows));
+        } else {
+            shape(&mut used[0], &batch);
         }
         self.part = 0;
         self.row = 0;
+        true
     }
 }
 
