@@ -185,34 +185,45 @@ pub fn twin_json(members: &[Member<'_, '_>]) -> serde_json::Value {
 /// `false` when an object repeats a key (a map keeps its first position and last value): the
 /// caller then truncates `out` and goes through [`twin_json`].
 pub fn write_twin(members: &[Member<'_, '_>], out: &mut Vec<u8>) -> bool {
-    out.push(b'{');
-    let mut first = true;
-    let mut member = |out: &mut Vec<u8>, m: &Member<'_, '_>| {
-        if !std::mem::take(&mut first) {
-            out.push(b',');
-        }
-        write_str(m.key, out);
-        out.push(b':');
-        write_value(m.value, out)
+    // Each member's place: (rank in `SELECT *` order, or past them all; document position),
+    // ranked once per member instead of matching every name against every member.
+    const INLINE: usize = 48;
+    let unranked = model::TWIN_KEY_ORDER.len() as u32;
+    let mut inline = [(0u32, 0u32); INLINE];
+    let mut spill = Vec::new();
+    let order: &mut [(u32, u32)] = if members.len() <= INLINE {
+        &mut inline[..members.len()]
+    } else {
+        spill.resize(members.len(), (0, 0));
+        &mut spill
     };
-    for name in model::TWIN_KEY_ORDER {
-        let mut named = members.iter().filter(|m| m.key == *name);
-        if let Some(m) = named.next() {
-            if named.next().is_some() || !member(out, m) {
-                return false;
-            }
-        }
+    for (i, (slot, m)) in order.iter_mut().zip(members).enumerate() {
+        let rank = model::twin_key_rank(m.key).map_or(unranked, |r| r as u32);
+        *slot = (rank, i as u32);
     }
-    let rest = || {
-        members
-            .iter()
-            .filter(|m| model::twin_key_rank(m.key).is_none())
-    };
-    if has_repeats(rest().map(|m| m.key)) {
+    order.sort_unstable();
+    // A twin name twice, or another key twice: the map rules apply.
+    if order
+        .windows(2)
+        .any(|w| w[0].0 == w[1].0 && w[0].0 < unranked)
+        || has_repeats(
+            order
+                .iter()
+                .filter(|(rank, _)| *rank == unranked)
+                .map(|&(_, i)| members[i as usize].key),
+        )
+    {
         return false;
     }
-    for m in rest() {
-        if !member(out, m) {
+    out.push(b'{');
+    for (k, &(_, i)) in order.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        let m = &members[i as usize];
+        write_str(m.key, out);
+        out.push(b':');
+        if !write_value(m.value, out) {
             return false;
         }
     }
