@@ -232,30 +232,7 @@ pub fn group_by_index(store: &Store, plan: &Plan, matches: &RoaringBitmap) -> Op
     }
     let mut groups: Vec<Group> = parts
         .into_iter()
-        .filter_map(|rows| {
-            let first_row = rows.min()?;
-            let ctx = RowCtx::new(store, plan, first_row);
-            let (keys, key_names) = plan
-                .group_keys
-                .iter()
-                .map(|&p| {
-                    let (v, name) = ctx.path(p);
-                    (v.into_owned(), name.map(|n| n.into_owned()))
-                })
-                .unzip();
-            let count = rows.len();
-            Some(Group {
-                first_row,
-                keys,
-                key_names,
-                count,
-                states: plan
-                    .aggregates
-                    .iter()
-                    .map(|_| AggState::Count(count))
-                    .collect(),
-            })
-        })
+        .filter_map(|rows| Some(key_group(store, plan, rows.min()?, rows.len())))
         .collect();
     groups.sort_by_key(|g| g.first_row);
     Some(groups)

@@ -27,6 +27,23 @@ pub struct Truth {
     pub f: RoaringBitmap,
 }
 
+impl Truth {
+    /// `matched` rows true and `other` rows false, or the other way round when `negated`.
+    fn of(matched: RoaringBitmap, other: RoaringBitmap, negated: bool) -> Truth {
+        if negated {
+            Truth {
+                t: other,
+                f: matched,
+            }
+        } else {
+            Truth {
+                t: matched,
+                f: other,
+            }
+        }
+    }
+}
+
 pub struct Answerer<'a> {
     pub store: &'a Store,
     pub plan: &'a Plan,
@@ -202,17 +219,7 @@ impl<'a> Answerer<'a> {
                 let other = pick(want.f, &|| {
                     (indexes.iter().map(|ix| ix.any()).union() & u) - &matched
                 });
-                Some(if *negated {
-                    Truth {
-                        t: other,
-                        f: matched,
-                    }
-                } else {
-                    Truth {
-                        t: matched,
-                        f: other,
-                    }
-                })
+                Some(Truth::of(matched, other, *negated))
             }
             BExpr::Call(Function::IsDefined, args) => {
                 let BExpr::Path(p) = &args[0] else {
@@ -475,17 +482,7 @@ impl<'a> Answerer<'a> {
             .union()
             & u;
         let other = primitives.map_or_else(RoaringBitmap::new, |all| (all & u) - &matched);
-        Some(if negated {
-            Truth {
-                t: other,
-                f: matched,
-            }
-        } else {
-            Truth {
-                t: matched,
-                f: other,
-            }
-        })
+        Some(Truth::of(matched, other, negated))
     }
 
     /// Where each column of a path finds its strings in order: its value index, or else its
