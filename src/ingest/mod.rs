@@ -50,8 +50,8 @@ pub struct LoadOptions {
     pub verify_snapshot: bool,
     /// Distinct member paths (columns) allowed in one load ([`MAX_PATHS`]).
     pub max_paths: usize,
-    /// Bytes a `.gz` input may decompress to
-    /// ([`MAX_DECOMPRESSED_BYTES`](crate::source::MAX_DECOMPRESSED_BYTES)).
+    /// Bytes a `.gz` input may decompress to, and standard input may hold: both are kept in
+    /// memory ([`MAX_DECOMPRESSED_BYTES`](crate::source::MAX_DECOMPRESSED_BYTES)).
     pub max_decompressed_bytes: u64,
 }
 
