@@ -4,14 +4,14 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::error::{note, Failure};
-use super::input::Inputs;
+use super::input::{with_progress, Inputs};
 use super::output::{bytes, count};
 use crate::snapshot::{OpenOptions, WriteOptions, WriteSummary};
 use crate::{Fleet, LoadError};
@@ -48,9 +48,6 @@ pub struct IndexArgs {
     inputs: Inputs,
 }
 
-/// A progress bar appears only for writes still running after this long.
-const BAR_DELAY: Duration = Duration::from_secs(1);
-
 pub fn run(args: IndexArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let fleet = args.inputs.load()?;
@@ -82,7 +79,7 @@ pub fn run(args: IndexArgs) -> Result<(), Failure> {
 }
 
 /// Writes the snapshot, drawing a progress bar of twins written on stderr when it is a
-/// terminal and the write takes longer than [`BAR_DELAY`].
+/// terminal and the write takes longer than a second.
 fn write_with_progress(
     fleet: &Fleet,
     path: &std::path::Path,
@@ -94,42 +91,17 @@ fn write_with_progress(
     let progress = Arc::new(AtomicU64::new(0));
     opts.progress = Some(Arc::clone(&progress));
     let total = u64::from(fleet.store().len());
-    std::thread::scope(|scope| {
-        let (done, finished) = mpsc::channel();
-        let opts = &opts;
-        let writer = scope.spawn(move || {
-            // The receiver outlives this thread (the scope joins it first), so this cannot fail.
-            let _ = done.send(fleet.write_snapshot_with(path, opts));
-        });
-        let started = Instant::now();
-        let mut bar: Option<ProgressBar> = None;
-        loop {
-            match finished.recv_timeout(Duration::from_millis(100)) {
-                Ok(result) => {
-                    if let Some(bar) = bar {
-                        bar.finish_and_clear();
-                    }
-                    return result;
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                // The writer panicked before sending: pass its panic on.
-                Err(mpsc::RecvTimeoutError::Disconnected) => match writer.join() {
-                    Err(panic) => std::panic::resume_unwind(panic),
-                    Ok(()) => unreachable!("the writer sends before it returns"),
-                },
+    with_progress(
+        || fleet.write_snapshot_with(path, &opts),
+        || {
+            let bar = ProgressBar::new(total);
+            if let Ok(style) = ProgressStyle::with_template(
+                "writing twins {bar:30} {human_pos}/{human_len} ({per_sec}, {eta} left)",
+            ) {
+                bar.set_style(style);
             }
-            if bar.is_none() && started.elapsed() >= BAR_DELAY {
-                let b = ProgressBar::new(total);
-                if let Ok(style) = ProgressStyle::with_template(
-                    "writing twins {bar:30} {human_pos}/{human_len} ({per_sec}, {eta} left)",
-                ) {
-                    b.set_style(style);
-                }
-                bar = Some(b);
-            }
-            if let Some(bar) = &bar {
-                bar.set_position(progress.load(Ordering::Relaxed));
-            }
-        }
-    })
+            bar
+        },
+        |bar| bar.set_position(progress.load(Ordering::Relaxed)),
+    )
 }

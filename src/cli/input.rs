@@ -27,7 +27,7 @@ pub struct Inputs {
     pub sources: Vec<String>,
 }
 
-/// A progress bar appears only for loads still running after this long.
+/// A progress bar appears only for work (a load, a snapshot write) still running after this long.
 const BAR_DELAY: Duration = Duration::from_secs(1);
 
 impl Inputs {
@@ -55,17 +55,44 @@ pub fn load_paths(sources: &[String], strict: bool) -> Result<Fleet, LoadError> 
         progress: Some(Arc::clone(&progress)),
         ..LoadOptions::default()
     };
+    let total = known_total(sources);
+    let mut assembling = false;
+    with_progress(
+        || Fleet::load_with(sources, &opts),
+        || new_bar(total),
+        |bar| {
+            let parsed = progress.load(Ordering::Relaxed);
+            bar.set_position(parsed);
+            // Parsing is done; merging columns and building indexes has no byte count.
+            if !assembling && total.is_some_and(|t| parsed >= t) {
+                assembling = true;
+                if let Ok(style) = ProgressStyle::with_template(
+                    "{spinner} parsed {total_bytes}; building columns and indexes ({elapsed})",
+                ) {
+                    bar.set_style(style);
+                }
+            }
+            bar.tick();
+        },
+    )
+}
+
+/// Runs `work` on a scoped thread while this one draws a progress bar on stderr: made by
+/// `new_bar` once the work has taken [`BAR_DELAY`], then given to `update` every 100 ms, and
+/// cleared when the work is done. A panic in the work is passed on.
+pub fn with_progress<T: Send>(
+    work: impl FnOnce() -> T + Send,
+    new_bar: impl Fn() -> ProgressBar,
+    mut update: impl FnMut(&ProgressBar),
+) -> T {
     std::thread::scope(|scope| {
         let (done, finished) = mpsc::channel();
-        let opts = &opts;
-        let loader = scope.spawn(move || {
+        let worker = scope.spawn(move || {
             // The receiver outlives this thread (the scope joins it first), so this cannot fail.
-            let _ = done.send(Fleet::load_with(sources, opts));
+            let _ = done.send(work());
         });
         let started = Instant::now();
-        let total = known_total(sources);
         let mut bar: Option<ProgressBar> = None;
-        let mut assembling = false;
         loop {
             match finished.recv_timeout(Duration::from_millis(100)) {
                 Ok(result) => {
@@ -75,28 +102,17 @@ pub fn load_paths(sources: &[String], strict: bool) -> Result<Fleet, LoadError> 
                     return result;
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
-                // The loader panicked before sending: pass its panic on.
-                Err(mpsc::RecvTimeoutError::Disconnected) => match loader.join() {
+                // The worker panicked before sending: pass its panic on.
+                Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
                     Err(panic) => std::panic::resume_unwind(panic),
-                    Ok(()) => unreachable!("the loader sends before it returns"),
+                    Ok(()) => unreachable!("the worker sends before it returns"),
                 },
             }
             if bar.is_none() && started.elapsed() >= BAR_DELAY {
-                bar = Some(new_bar(total));
+                bar = Some(new_bar());
             }
             if let Some(bar) = &bar {
-                let parsed = progress.load(Ordering::Relaxed);
-                bar.set_position(parsed);
-                // Parsing is done; merging columns and building indexes has no byte count.
-                if !assembling && total.is_some_and(|t| parsed >= t) {
-                    assembling = true;
-                    if let Ok(style) = ProgressStyle::with_template(
-                        "{spinner} parsed {total_bytes}; building columns and indexes ({elapsed})",
-                    ) {
-                        bar.set_style(style);
-                    }
-                }
-                bar.tick();
+                update(bar);
             }
         }
     })
