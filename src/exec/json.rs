@@ -15,8 +15,10 @@ use std::cell::RefCell;
 use rayon::prelude::*;
 
 use super::value::Val;
-use super::{shape_row, shape_rows_as, Members, Results, BATCH};
-use crate::plan::Shape;
+use super::{eval, shape_row, shape_rows_as, Members, Results, BATCH};
+use crate::ingest::normalise::{write_str, write_str_bytes};
+use crate::plan::{BExpr, OutKey, Plan, Shape};
+use crate::store::{Column, Store, ValueRef};
 
 /// The rows of [`Results`] as compact JSON text, in the same order; see [`Results::json`].
 pub struct JsonRows<'s> {
@@ -99,11 +101,14 @@ impl JsonRows<'_> {
     /// fresh pages for every batch); `false` when there are no more rows.
     fn fill(&mut self, star: bool) -> bool {
         let r = &mut self.results;
-        let batch: Vec<u32> = r.rows.by_ref().take(BATCH).collect();
+        let (store, plan) = (r.store, &r.plan);
+        let plain = PlainColumns::new(store, plan);
+        // A plain row is a few bytes: larger batches, fewer hand-offs between threads.
+        let size = if plain.is_some() { 4 * BATCH } else { BATCH };
+        let batch: Vec<u32> = r.rows.by_ref().take(size).collect();
         if batch.is_empty() {
             return false;
         }
-        let (store, plan) = (r.store, &r.plan);
         let shape = |part: &mut Part, rows: &[u32]| {
             part.text.clear();
             part.ends.clear();
@@ -118,6 +123,11 @@ impl JsonRows<'_> {
                     part.end_row();
                 }
                 return;
+            }
+            if let Some(plain) = &plain {
+                if plain.write(store, rows, part) {
+                    return;
+                }
             }
             let cell = RefCell::new(std::mem::take(part));
             shape_rows_as(
@@ -139,9 +149,18 @@ impl JsonRows<'_> {
             );
             *part = cell.into_inner();
         };
-        let parallel = batch.len() > 64 && (star || !r.cheap_rows);
+        // Text rows allocate nothing per row, so cheap rows are worth sharing out too (as
+        // values they are not: see `Results::cheap_rows`), in fewer, larger parts.
+        let (parallel, part_rows) = if star || !r.cheap_rows {
+            (batch.len() > 64, 256)
+        } else if plain.is_some() {
+            let threads = rayon::current_num_threads().max(1);
+            (batch.len() >= 512, batch.len().div_ceil(threads))
+        } else {
+            (false, batch.len())
+        };
         let chunks: Vec<&[u32]> = if parallel {
-            batch.chunks(256).collect()
+            batch.chunks(part_rows).collect()
         } else {
             vec![&batch[..]]
         };
@@ -172,6 +191,92 @@ impl Iterator for JsonRows<'_> {
     fn next(&mut self) -> Option<String> {
         self.next_row().map(str::to_owned)
     }
+}
+
+/// A select list of plain paths, each to one column (the usual case: one spelling in the
+/// data), written column by column straight from the columns' values: no [`Val`], no member
+/// iterator, each output key written once per select list instead of once per row.
+struct PlainColumns<'s> {
+    /// Each item's column and its key as JSON text with the colon (`"deviceId":`).
+    items: Vec<(&'s Column, Vec<u8>)>,
+}
+
+impl<'s> PlainColumns<'s> {
+    /// `None` when the select list is anything else, or when two items' keys are equal (then
+    /// the member path's map decides which value a key keeps).
+    fn new(store: &'s Store, plan: &Plan) -> Option<PlainColumns<'s>> {
+        let Shape::Rows(items) = &plan.shape else {
+            return None;
+        };
+        let mut out: Vec<(&Column, Vec<u8>)> = Vec::with_capacity(items.len());
+        for item in items {
+            let (OutKey::Spelled(..), BExpr::Path(p)) = (&item.key, &item.expr) else {
+                return None;
+            };
+            let bp = &plan.paths[*p];
+            let ([c], false, true) = (bp.columns.as_slice(), bp.has_tail(), bp.head > 0) else {
+                return None;
+            };
+            let col = store.column(*c);
+            // The key is the data's spelling of the last name, as the member path gives it.
+            let name = col.segments().get(bp.head - 1)?;
+            let mut key = Vec::with_capacity(name.len() + 3);
+            crate::ingest::normalise::write_str(name, &mut key);
+            key.push(b':');
+            if out.iter().any(|(_, k)| *k == key) {
+                return None;
+            }
+            out.push((col, key));
+        }
+        Some(PlainColumns { items: out })
+    }
+
+    /// Writes `rows` into `part`; `false` (nothing written) when one of them has keys that
+    /// collide by case, which the member path reads from the whole twin.
+    fn write(&self, store: &Store, rows: &[u32], part: &mut Part) -> bool {
+        let irregular = store.irregular();
+        if !irregular.is_empty() && rows.iter().any(|&r| irregular.contains(r)) {
+            return false;
+        }
+        let out = &mut part.text;
+        for &row in rows {
+            let open = out.len();
+            out.push(b'{');
+            for (col, key) in &self.items {
+                let Some(slot) = col.slot(row) else { continue };
+                let start = out.len();
+                if start > open + 1 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(key);
+                // Strings as bytes: `next_row` checks each row's text is UTF-8 anyway.
+                if let Some(s) = col.string_bytes_at(slot) {
+                    write_str_bytes(s, out);
+                } else if !write_value(store, col, row, col.value_at(slot), out) {
+                    out.truncate(start);
+                }
+            }
+            out.push(b'}');
+            part.ends.push(out.len());
+        }
+        true
+    }
+}
+
+/// Writes one column value as JSON, as [`Val::write_json`] writes its [`eval::column_val`];
+/// `false` when it is undefined.
+fn write_value(store: &Store, col: &Column, row: u32, v: ValueRef<'_>, out: &mut Vec<u8>) -> bool {
+    match v {
+        ValueRef::Null => out.extend_from_slice(b"null"),
+        ValueRef::Bool(true) => out.extend_from_slice(b"true"),
+        ValueRef::Bool(false) => out.extend_from_slice(b"false"),
+        ValueRef::String(s) => write_str(s, out),
+        ValueRef::Time(t) => write_str(&t.text(), out),
+        ValueRef::Number(_) | ValueRef::Object | ValueRef::Array(_) => {
+            return eval::column_val(store, col, row, v).write_json(out);
+        }
+    }
+    true
 }
 
 /// Writes a row of members as a JSON object. Two members with one output key (the planner

@@ -288,16 +288,49 @@ pub fn write_value(tape: &[Node<'_>], out: &mut Vec<u8>) -> bool {
 /// Writes a JSON string exactly as serde_json does; strings with nothing to escape (nearly
 /// all) are copied between quotes without its per-call formatter.
 pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
+    write_str_bytes(s.as_bytes(), out);
+}
+
+/// [`write_str`] for a string's UTF-8 bytes: escapes are ASCII, so the bytes between them are
+/// copied as they are (whether they are UTF-8 is the caller's business).
+pub(crate) fn write_str_bytes(s: &[u8], out: &mut Vec<u8>) {
     // serde_json escapes `"`, `\` and the control characters below U+0020, nothing else.
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
+    // No early exit: the whole scan is one vectorized pass over bytes already in cache.
+    let plain = s
+        .iter()
+        .fold(true, |ok, &b| ok & (b >= 0x20) & (b != b'"') & (b != b'\\'));
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    if plain {
+        out.extend_from_slice(s);
     } else {
-        // Writing into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, s);
+        let mut from = 0;
+        for (i, &b) in s.iter().enumerate() {
+            let escape: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                0x08 => b"\\b",
+                0x0c => b"\\f",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0..=0x1f => b"",
+                _ => continue,
+            };
+            out.extend_from_slice(&s[from..i]);
+            if escape.is_empty() {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 15)]);
+            } else {
+                out.extend_from_slice(escape);
+            }
+            from = i + 1;
+        }
+        out.extend_from_slice(&s[from..]);
     }
+    out.push(b'"');
 }
 
 /// Whether a key occurs twice. Objects in twins are small; past a few dozen keys, hash.

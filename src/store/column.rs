@@ -416,6 +416,21 @@ impl Column {
         self.decode_value(self.kind_byte(slot), self.payload(slot))
     }
 
+    /// The bytes of a string value, not checked to be UTF-8 again (they were `&str`s when
+    /// stored; a snapshot's arena is checksummed): for writers that check their output as a
+    /// whole. `None` for every other kind, packed timestamps included.
+    #[inline]
+    pub fn string_bytes_at(&self, slot: usize) -> Option<&[u8]> {
+        if self.kind_byte(slot) != Kind::String as u8 {
+            return None;
+        }
+        let d = self.payload(slot);
+        Some(match &self.parts().dict {
+            Some(dict) => dict.get(d as usize).map_or(b"", |s| s.as_bytes()),
+            None => arena_bytes(&self.arena, d),
+        })
+    }
+
     /// The values at many slots. The payloads are all read first, then the text they point
     /// to: for scattered slots each read is a cache miss, and two passes of independent
     /// reads overlap them where one value at a time waits for each in turn.
@@ -586,11 +601,15 @@ fn unzigzag(d: u64) -> i64 {
 }
 
 fn arena_str(arena: &[u8], offset: u64) -> &str {
+    // The arena only ever receives `&str` bytes, and offsets come from its own writer.
+    std::str::from_utf8(arena_bytes(arena, offset)).unwrap_or_default()
+}
+
+fn arena_bytes(arena: &[u8], offset: u64) -> &[u8] {
     // Offsets of a snapshot column are checksummed, not each validated: stay in bounds.
     let at = usize::try_from(offset).unwrap_or(usize::MAX);
     let (len, body) = read_varint(arena.get(at..).unwrap_or_default());
-    // The arena only ever receives `&str` bytes, and offsets come from its own writer.
-    std::str::from_utf8(&body[..len]).unwrap_or_default()
+    body.get(..len).unwrap_or_default()
 }
 
 fn write_varint(out: &mut Vec<u8>, mut v: usize) {
