@@ -103,8 +103,10 @@ impl JsonRows<'_> {
         let r = &mut self.results;
         let (store, plan) = (r.store, &r.plan);
         let plain = PlainColumns::new(store, plan);
-        // A plain row is a few bytes: larger batches, fewer hand-offs between threads.
-        let size = if plain.is_some() { 4 * BATCH } else { BATCH };
+        // A plain row is a few bytes: larger batches, fewer hand-offs between threads (each
+        // wakes the pool, tens of µs: 19,114 ids took 0.93 ms in batches of 2,048, 0.73-1.1
+        // in 8,192, 0.58 in 32,768 rows).
+        let size = if plain.is_some() { 16 * BATCH } else { BATCH };
         let batch: Vec<u32> = r.rows.by_ref().take(size).collect();
         if batch.is_empty() {
             return false;

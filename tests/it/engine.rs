@@ -116,8 +116,8 @@ fn order_by_top_over_an_index_matches_the_reference() {
 fn json_text_rows_hold_across_batches_and_parts() {
     let mut input = Vec::new();
     let opts = twindex::gen::GenOptions {
-        // Past one batch of plain-path rows (4 x 2048), shared out between threads.
-        devices: 9000,
+        // Past one batch of plain-path text rows (16 x 2048), shared out between threads.
+        devices: 34_000,
         seed: 7,
         ..Default::default()
     };
@@ -136,13 +136,13 @@ fn json_text_rows_hold_across_batches_and_parts() {
         "SELECT deviceId, tags, properties.reported.telemetryConfig FROM devices",
         "SELECT deviceId FROM devices WHERE STARTSWITH(deviceId, 'dev-00')",
         "SELECT deviceId, properties.reported.battery * 2 AS twice FROM devices",
-        "SELECT TOP 8500 deviceId FROM devices ORDER BY properties.reported.battery DESC",
+        "SELECT TOP 33000 deviceId FROM devices ORDER BY properties.reported.battery DESC",
         "SELECT COUNT() AS n FROM devices",
     ] {
         let rows = rows_checked(&fleet, sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
         assert!(!rows.is_empty(), "{sql}");
         if !sql.contains("COUNT") && !sql.contains("modules") && !sql.contains("STARTSWITH") {
-            assert!(rows.len() > 8192, "{sql}: only {} rows", rows.len());
+            assert!(rows.len() > 32 * 1024, "{sql}: only {} rows", rows.len());
         }
     }
 }
