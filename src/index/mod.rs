@@ -246,6 +246,17 @@ impl ValueIndex {
     }
 }
 
+/// Every row in `0..n`, in bitmap containers. roaring keeps a full range as run containers,
+/// which every `AND` with an array then searches value by value (an indexed count over the
+/// devices, `region = 'US' AND connectionState = 'Connected'`: 0.042 ms with bitmap
+/// containers, 0.070 ms with runs).
+pub fn all_rows(n: u32) -> RoaringBitmap {
+    let mut b = RoaringBitmap::new();
+    b.insert_range(0..n);
+    b.remove_run_compression();
+    b
+}
+
 /// A bitmap of ascending rows. Dense sets are built through a bitset: roaring's `push` into a
 /// bitmap container looks for the container's maximum on every call, which made bitmap
 /// building the largest single cost of a load (15% of instructions on a generated export).
@@ -259,7 +270,7 @@ pub fn bitmap_from_sorted(rows: &[u32]) -> RoaringBitmap {
         // Sparse: array containers, where push is cheap.
         let mut b = RoaringBitmap::new();
         for &r in rows {
-            b.push(r);
+            let _ = b.try_push(r); // a repeated row is already in
         }
         return b;
     }

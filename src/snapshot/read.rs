@@ -443,11 +443,7 @@ impl ColumnSource for ColumnBytes {
             return Err(format!("value {at} has an unknown kind byte"));
         }
         let present = match &self.presence {
-            None => {
-                let mut b = RoaringBitmap::new();
-                b.insert_range(0..self.rows);
-                b
-            }
+            None => crate::index::all_rows(self.rows),
             Some(s) => {
                 let b = decode_bitmap(bytes(s), self.rows, "presence")?;
                 if b.len() != self.len as u64 {

@@ -883,9 +883,7 @@ pub fn merge_column(
         }
     }
     let present = if dense {
-        let mut b = RoaringBitmap::new();
-        b.insert_range(0..total_rows);
-        b
+        crate::index::all_rows(total_rows)
     } else {
         crate::index::bitmap_from_sorted(&present_rows)
     };

@@ -120,8 +120,7 @@ impl Store {
             let key = c.segments().iter().map(|s| s.to_lowercase()).collect();
             by_lower.entry(key).or_default().push(i as ColumnId);
         }
-        let mut devices = RoaringBitmap::new();
-        devices.insert_range(0..rows.len() as u32);
+        let mut devices = crate::index::all_rows(rows.len() as u32);
         devices -= &modules;
         let collections = [
             (devices.clone(), devices - &irregular),
@@ -149,9 +148,7 @@ impl Store {
 
     /// Every row id.
     pub fn all_rows(&self) -> RoaringBitmap {
-        let mut b = RoaringBitmap::new();
-        b.insert_range(0..self.len());
-        b
+        crate::index::all_rows(self.len())
     }
 
     /// Rows that are module twins (they have `moduleId`).
