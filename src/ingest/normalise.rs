@@ -374,6 +374,16 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         samples.extend((0u8..128).map(|b| format!("x{}y", char::from(b))));
+        // Each byte that needs escaping at every place of a string longer than a vector
+        // word, beside bytes from 0x80 up (which must not look like one).
+        for c in ['"', '\\', '\u{0}', '\u{1f}', '\n'] {
+            for at in 0..18 {
+                let mut t: Vec<char> = "ÿabcdefghijklmnop".chars().collect();
+                t.insert(at, c);
+                samples.push(t.into_iter().collect());
+            }
+        }
+        samples.extend(["ÿÿÿÿÿÿÿÿÿ", "\u{80}\u{9f}\u{a0}", "日本語のテキスト"].map(String::from));
         for s in samples {
             let mut out = Vec::new();
             write_str(&s, &mut out);
