@@ -327,6 +327,13 @@ pub fn snapshot_open(data: &[u8]) {
         };
         let _ = fleet.report().records;
         for sql in SNAPSHOT_QUERIES {
+            // As text too: plain paths read a damaged arena's bytes without checking them.
+            if let Ok(rows) = fleet.query(sql) {
+                let mut rows = rows.json();
+                while let Some(row) = rows.next_row() {
+                    std::hint::black_box(row);
+                }
+            }
             let answer = fleet
                 .query(sql)
                 .map(|rows| serde_json::to_string(&rows.collect::<Vec<Value>>()).expect("JSON"))
@@ -355,6 +362,7 @@ const SNAPSHOT_QUERIES: &[&str] = &[
     "SELECT tags.region AS region, COUNT() AS n, MAX(tags.a) AS top FROM devices GROUP BY tags.region",
     "SELECT deviceId, tags.roles, tags.o, properties.reported.fw FROM devices WHERE IS_DEFINED(tags.o) OR STARTSWITH(deviceId, 'd') ORDER BY properties.reported.fw DESC",
     "SELECT TOP 2 deviceId FROM devices WHERE tags.roles[0] = 'y' OR ARRAY_CONTAINS(tags.roles, 'x') ORDER BY version",
+    "SELECT deviceId, tags.region, tags.a, version FROM devices",
 ];
 
 /// The snapshot of [`FIXED_FLEET`], written once per process.
