@@ -204,9 +204,18 @@ impl Trie {
         } else {
             self.next[prev as usize]
         };
-        let c = if guess != NONE && same_key(&self.keys[guess as usize], key) {
-            guess
-        } else if self.children[p].len() <= SCAN_CHILDREN {
+        if guess != NONE && same_key(&self.keys[guess as usize], key) {
+            return guess;
+        }
+        self.child_unpredicted(parent, prev, key)
+    }
+
+    /// [`Trie::child`] when the remembered key was not the one: out of line, so that the
+    /// predicted path stays small enough to inline into the walk.
+    #[inline(never)]
+    fn child_unpredicted(&mut self, parent: u32, prev: u32, key: &str) -> u32 {
+        let p = parent as usize;
+        let c = if self.children[p].len() <= SCAN_CHILDREN {
             match self.children[p].iter().copied().find(|&c| {
                 #[cfg(test)]
                 self.compares.set(self.compares.get() + 1);
@@ -573,6 +582,11 @@ impl<'c> ChunkBuilder<'c> {
 
     /// Pushes a value and everything below it; returns whether an object below had keys that
     /// collide ignoring case.
+    ///
+    /// Inlined into [`ChunkBuilder::walk_object`]'s loop, so that only objects cost a call (a
+    /// call per leaf, saving and restoring the walk's registers, was a tenth of its
+    /// instructions).
+    #[inline(always)]
     fn walk(&mut self, tape: &[Node<'_>], node: u32, row: u32) -> bool {
         match tape[0] {
             Node::String(s) => self.column(node).push_str(row, s),
@@ -591,28 +605,31 @@ impl<'c> ChunkBuilder<'c> {
                 self.column(node).push_array(row, &buf);
                 self.json_buf = buf;
             }
-            Node::Object { .. } => {
-                self.column(node).push_object(row);
-                let mut irregular = false;
-                let stamp = self.trie.begin_object();
-                let mut prev = NONE;
-                for (key, value) in normalise::object_members(tape) {
-                    let child = self.trie.child(node, prev, key);
-                    prev = child;
-                    match self.trie.visit(child, stamp) {
-                        Visit::First => {}
-                        Visit::Repeated => {
-                            irregular = true;
-                            continue;
-                        }
-                        Visit::CaseCollision => irregular = true,
-                    }
-                    irregular |= self.walk(value, child, row);
-                }
-                return irregular;
-            }
+            Node::Object { .. } => return self.walk_object(tape, node, row),
         }
         false
+    }
+
+    /// [`ChunkBuilder::walk`] for an object: pushes it and each member.
+    fn walk_object(&mut self, tape: &[Node<'_>], node: u32, row: u32) -> bool {
+        self.column(node).push_object(row);
+        let mut irregular = false;
+        let stamp = self.trie.begin_object();
+        let mut prev = NONE;
+        for (key, value) in normalise::object_members(tape) {
+            let child = self.trie.child(node, prev, key);
+            prev = child;
+            match self.trie.visit(child, stamp) {
+                Visit::First => {}
+                Visit::Repeated => {
+                    irregular = true;
+                    continue;
+                }
+                Visit::CaseCollision => irregular = true,
+            }
+            irregular |= self.walk(value, child, row);
+        }
+        irregular
     }
 
     pub fn finish(mut self) -> ChunkOutput {
