@@ -529,23 +529,7 @@ impl<'c> ChunkBuilder<'c> {
         // A `-0` reads as the integer 0 on the tape, but as the float -0.0 in JSON readers
         // that build values (and in the reference); such rare rows answer from their twin.
         let mut irregular = negative_zero;
-        let stamp = self.trie.begin_object();
-        let mut prev = NONE;
-        for m in &members {
-            let node = self.trie.child(0, prev, m.key);
-            prev = node;
-            match self.trie.visit(node, stamp) {
-                Visit::First => {}
-                // A repeated key: the first occurrence feeds the columns (the twin keeps the
-                // last value, as JSON parsers do; the row is irregular either way).
-                Visit::Repeated => {
-                    irregular = true;
-                    continue;
-                }
-                Visit::CaseCollision => irregular = true,
-            }
-            irregular |= self.walk(m.value, node, row);
-        }
+        irregular |= self.walk_members(0, members.iter().map(|m| (m.key, m.value)), row);
         // A module twin has a top-level `moduleId` that is not null (the reference's rule);
         // of repeated members the last counts.
         if members
@@ -613,14 +597,28 @@ impl<'c> ChunkBuilder<'c> {
     /// [`ChunkBuilder::walk`] for an object: pushes it and each member.
     fn walk_object(&mut self, tape: &[Node<'_>], node: u32, row: u32) -> bool {
         self.column(node).push_object(row);
+        self.walk_members(node, normalise::object_members(tape), row)
+    }
+
+    /// Walks the members of one object (the record's top level, or an object below `parent`);
+    /// returns whether a key repeats or collides with another by case here or below.
+    #[inline(always)]
+    fn walk_members<'t, 'i: 't>(
+        &mut self,
+        parent: u32,
+        members: impl Iterator<Item = (&'t str, &'t [Node<'i>])>,
+        row: u32,
+    ) -> bool {
         let mut irregular = false;
         let stamp = self.trie.begin_object();
         let mut prev = NONE;
-        for (key, value) in normalise::object_members(tape) {
-            let child = self.trie.child(node, prev, key);
+        for (key, value) in members {
+            let child = self.trie.child(parent, prev, key);
             prev = child;
             match self.trie.visit(child, stamp) {
                 Visit::First => {}
+                // A repeated key: the first occurrence feeds the columns (the twin keeps the
+                // last value, as JSON parsers do; the row is irregular either way).
                 Visit::Repeated => {
                     irregular = true;
                     continue;
