@@ -265,20 +265,17 @@ impl<'s> PlainColumns<'s> {
     }
 }
 
-/// Writes one column value as JSON, as [`Val::write_json`] writes its [`eval::column_val`];
-/// `false` when it is undefined.
+/// Writes one column value that is not a plain string as JSON: its [`eval::column_val`]'s
+/// text, except that a packed timestamp's text is written from the stack (the value would
+/// own a copy); `false` when it is undefined.
 fn write_value(store: &Store, col: &Column, row: u32, v: ValueRef<'_>, out: &mut Vec<u8>) -> bool {
     match v {
-        ValueRef::Null => out.extend_from_slice(b"null"),
-        ValueRef::Bool(true) => out.extend_from_slice(b"true"),
-        ValueRef::Bool(false) => out.extend_from_slice(b"false"),
-        ValueRef::String(s) => write_str(s, out),
-        ValueRef::Time(t) => write_str(&t.text(), out),
-        ValueRef::Number(_) | ValueRef::Object | ValueRef::Array(_) => {
-            return eval::column_val(store, col, row, v).write_json(out);
+        ValueRef::Time(t) => {
+            write_str(&t.text(), out);
+            true
         }
+        _ => eval::column_val(store, col, row, v).write_json(out),
     }
-    true
 }
 
 /// Writes a row of members as a JSON object. Two members with one output key (the planner

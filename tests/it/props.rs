@@ -1313,11 +1313,7 @@ proptest! {
         layout in arb_layout(&[4 << 10, DEFAULT_CHUNK]),
         queries in prop::collection::vec(arb_query_sql(), 12),
     ) {
-        let mut all = records;
-        let tail = all.split_off(all.len() / 2);
-        all.extend(fillers());
-        all.extend(tail);
-        let l = load(&all, &layout)?;
+        let l = load(&in_the_middle(records, fillers()), &layout)?;
         for path in [&["tags", "a"][..], &["tags", "b"], &["deviceId"]] {
             let col = l.store().column_exact(path);
             prop_assert!(
@@ -1329,6 +1325,14 @@ proptest! {
             agree(&l, q)?;
         }
     }
+}
+
+/// `records` with `fillers` between their two halves (so that chunks of either kind meet).
+fn in_the_middle(mut records: Vec<Value>, fillers: Vec<Value>) -> Vec<Value> {
+    let tail = records.split_off(records.len() / 2);
+    records.extend(fillers);
+    records.extend(tail);
+    records
 }
 
 /// Records whose `deviceId`, `moduleId`, `tags.b`, `tags.B` and `tags.uid` are nearly unique
@@ -1383,11 +1387,7 @@ proptest! {
         layout in arb_layout(&[4 << 10, DEFAULT_CHUNK]),
         queries in prop::collection::vec(arb_nearly_unique_query(), 16),
     ) {
-        let mut all = records;
-        let tail = all.split_off(all.len() / 2);
-        all.extend(nearly_unique_fillers());
-        all.extend(tail);
-        let l = load(&all, &layout)?;
+        let l = load(&in_the_middle(records, nearly_unique_fillers()), &layout)?;
         for path in [&["deviceId"][..], &["moduleId"], &["tags", "b"], &["tags", "uid"]] {
             let col = l.store().column_exact(path);
             prop_assert!(
