@@ -18,6 +18,8 @@ use super::normalise::{self, Member};
 use super::validate::{self, Finding, Rule};
 use crate::store::{ColumnBuilder, FastMap, FastSet, RowSource};
 
+mod fast;
+
 /// JSON nested deeper than this many levels (a record's own braces are the first) is a parse
 /// error, "JSON nested deeper than 127 levels". It is what serde_json's default recursion
 /// limit of 128 allows, so the reference, the `-0` fallback of [`twin_from_bytes`] and the
@@ -120,6 +122,8 @@ struct Trie {
     /// `same_hash` (an intrusive table, so that a lookup allocates nothing).
     by_hash: FastMap<u64, u32>,
     same_hash: Vec<u32>,
+    /// Per node: what the fast path needs to know of its key ([`PLAIN`], [`KEY_OK`], [`META`]).
+    flags: Vec<u8>,
     hasher: RandomState,
     /// (parent, lower-cased key) -> fold group, for nodes created later.
     folds: HashMap<(u32, Box<str>), u32>,
@@ -161,6 +165,7 @@ impl Trie {
         t.node_stamp.push(0);
         t.same_hash.push(NONE);
         t.path_hash.push(0);
+        t.flags.push(0);
         t
     }
 
@@ -283,6 +288,7 @@ impl Trie {
         self.same_hash
             .push(self.by_hash.insert(hash, id).unwrap_or(NONE));
         self.path_hash.push(hash);
+        self.flags.push(key_flags(key));
         self.children[p].push(id);
         id
     }
@@ -296,6 +302,28 @@ impl Trie {
         segs.reverse();
         segs
     }
+}
+
+/// The key reads the same in the document as unescaped: it has no `"`, `\\` or control
+/// character, so the fast path may compare a record's bytes with it directly.
+const PLAIN: u8 = 1;
+/// The key breaks no naming rule inside a section (SPEC §1.3).
+const KEY_OK: u8 = 2;
+/// `$metadata` or `$version`: not checked nor counted at a section's root.
+const META: u8 = 4;
+
+fn key_flags(key: &str) -> u8 {
+    let mut f = 0;
+    if !key.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        f |= PLAIN;
+    }
+    if validate::key_allowed(key) {
+        f |= KEY_OK;
+    }
+    if key == "$metadata" || key == "$version" {
+        f |= META;
+    }
+    f
 }
 
 /// Whether the text holds a bare `-0` value (not `-0.5`, `-0e1`, nor `dev-0` in a string):
@@ -327,7 +355,12 @@ pub fn tape_has_zero(tape: &[Node<'_>]) -> bool {
 /// words, the last one overlapping the one before.
 #[inline]
 fn same_key(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same_key`] on bytes.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
@@ -410,6 +443,8 @@ pub struct ChunkOutput {
     /// The record that took the load past its limit on distinct paths (the chunk stopped
     /// there).
     pub too_many_paths: Option<RecordSpan>,
+    /// Records added by the fast path (the rest went through the parser's tape).
+    pub fast_records: u64,
 }
 
 /// Builds columns for the records of one chunk.
@@ -424,10 +459,19 @@ pub struct ChunkBuilder<'c> {
     json_buf: String,
     keep_findings: usize,
     expected_rows: usize,
+    /// Whether to try [`fast`] before the tape.
+    use_fast: bool,
+    fast: fast::Fast,
 }
 
 impl<'c> ChunkBuilder<'c> {
-    pub fn new(file: u32, keep_findings: usize, census: &'c PathCensus) -> ChunkBuilder<'c> {
+    /// `fast_path`: try the one-pass scanner ([`fast`]) before the parser's tape.
+    pub fn new(
+        file: u32,
+        keep_findings: usize,
+        census: &'c PathCensus,
+        fast_path: bool,
+    ) -> ChunkBuilder<'c> {
         ChunkBuilder {
             file,
             census,
@@ -446,10 +490,13 @@ impl<'c> ChunkBuilder<'c> {
                 blank: 0,
                 lines: 0,
                 too_many_paths: None,
+                fast_records: 0,
             },
             json_buf: String::new(),
             keep_findings,
             expected_rows: 0,
+            use_fast: fast_path,
+            fast: fast::Fast::default(),
         }
     }
 
@@ -485,13 +532,12 @@ impl<'c> ChunkBuilder<'c> {
     /// Parses and adds one record; a record that is not loadable is counted as skipped.
     pub fn add(&mut self, bytes: &[u8], span: RecordSpan) {
         let record = &bytes[span.start..span.end];
-        let result = with_tape(record, |tape| {
-            let negative_zero = tape_has_zero(tape) && has_negative_zero(record);
-            self.add_tape(tape, span, negative_zero)
-        });
-        match result {
-            Ok(Ok(())) => {}
-            Ok(Err(reason)) | Err(reason) => {
+        if !(self.use_fast && self.add_fast(record, span)) {
+            let result = with_tape(record, |tape| {
+                let negative_zero = tape_has_zero(tape) && has_negative_zero(record);
+                self.add_tape(tape, span, negative_zero)
+            });
+            if let Ok(Err(reason)) | Err(reason) = result {
                 self.finding(span, Rule::Skipped, String::new(), reason);
             }
         }
@@ -631,6 +677,7 @@ impl<'c> ChunkBuilder<'c> {
     }
 
     pub fn finish(mut self) -> ChunkOutput {
+        self.out.fast_records = self.fast.records;
         for (node, col) in self.columns.into_iter().enumerate() {
             if let Some(col) = col {
                 self.out.columns.push((self.trie.path(node as u32), col));

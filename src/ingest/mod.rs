@@ -53,6 +53,10 @@ pub struct LoadOptions {
     /// Bytes a `.gz` input may decompress to, and standard input may hold: both are kept in
     /// memory ([`MAX_DECOMPRESSED_BYTES`](crate::source::MAX_DECOMPRESSED_BYTES)).
     pub max_decompressed_bytes: u64,
+    /// Read plain records with the one-pass scanner, and only the others through the
+    /// parser's tape (the default). Off, every record goes through the tape: the same store
+    /// and report, slower; the tests compare the two.
+    pub fast_path: bool,
 }
 
 impl Default for LoadOptions {
@@ -65,6 +69,7 @@ impl Default for LoadOptions {
             verify_snapshot: false,
             max_paths: MAX_PATHS,
             max_decompressed_bytes: crate::source::MAX_DECOMPRESSED_BYTES,
+            fast_path: true,
         }
     }
 }
@@ -129,12 +134,16 @@ pub struct LoadReport {
     pub snapshot: Option<crate::snapshot::SnapshotInfo>,
 }
 
-/// Wall time of each load phase, in milliseconds.
+/// Wall time of each load phase, in milliseconds, and how the records were parsed.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct Phases {
     pub parse_ms: f64,
     pub merge_ms: f64,
     pub index_ms: f64,
+    /// Records read by the one-pass scanner; the others went through the parser's tape
+    /// ([`LoadOptions::fast_path`]).
+    #[serde(default)]
+    pub fast_records: u64,
 }
 
 fn ms_since(t: Instant) -> f64 {
@@ -258,7 +267,7 @@ pub fn load_files(
     let outputs: Vec<(u32, ChunkOutput)> = tasks
         .into_par_iter()
         .map(|task| {
-            let (file, out, bytes) = parse_task(&files, task, keep, &census);
+            let (file, out, bytes) = parse_task(&files, task, keep, &census, opts.fast_path);
             if let Some(p) = progress {
                 p.fetch_add(bytes, Ordering::Relaxed);
             }
@@ -317,19 +326,20 @@ fn parse_task(
     task: Task,
     keep: usize,
     census: &PathCensus,
+    fast_path: bool,
 ) -> (u32, ChunkOutput, u64) {
     match task {
         Task::Lines { file, range } => {
             let n = range.len() as u64;
             (
                 file,
-                parse_lines(&files[file as usize], file, range, keep, census),
+                parse_lines(&files[file as usize], file, range, keep, census, fast_path),
                 n,
             )
         }
         Task::Elements { file, elements } => {
             let bytes: &[u8] = &files[file as usize];
-            let mut b = ChunkBuilder::new(file, keep, census);
+            let mut b = ChunkBuilder::new(file, keep, census, fast_path);
             b.expect_rows(elements.len());
             let mut n = 0;
             for e in &elements {
@@ -376,8 +386,9 @@ fn parse_lines(
     range: Range<usize>,
     keep: usize,
     census: &PathCensus,
+    fast_path: bool,
 ) -> ChunkOutput {
-    let mut b = ChunkBuilder::new(file, keep, census);
+    let mut b = ChunkBuilder::new(file, keep, census, fast_path);
     if let Some(first) = memchr::memchr(b'\n', &bytes[range.clone()]) {
         b.expect_rows(range.len() / (first + 1));
     }
@@ -435,6 +446,7 @@ fn assemble(
     let mut parts: Vec<ColumnParts> = Vec::new();
     let mut rule_counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     let (mut skipped, mut invalid) = (findings.len() as u64, 0u64);
+    let mut fast_records = 0;
     // At most one per file: where its JSON array stops being readable. What follows is one
     // unit read and skipped, so that the file's counts add up.
     for f in &findings {
@@ -452,6 +464,7 @@ fn assemble(
         fr.skipped += out.skipped;
         skipped += out.skipped;
         invalid += out.invalid_records;
+        fast_records += out.fast_records;
         for (rule, n) in &out.rule_counts {
             *rule_counts.entry(rule.name()).or_insert(0) += n;
         }
@@ -477,6 +490,7 @@ fn assemble(
         parse_ms: 0.0,
         merge_ms: (merged - assembling).as_secs_f64() * 1000.0,
         index_ms: ms_since(merged),
+        fast_records,
     };
 
     findings.sort_by_key(|f| (f.file, f.byte));

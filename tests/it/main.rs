@@ -3,6 +3,7 @@
 mod bad_inputs;
 mod cli;
 mod engine;
+mod fast_path;
 mod fuzz_corpus;
 mod golden;
 mod ingest;

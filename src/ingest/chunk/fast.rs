@@ -1,0 +1,749 @@
+//! The fast path: one pass over a record's bytes that resolves keys through the chunk's trie
+//! and collects its column values, with no parser tape in between.
+//!
+//! A tape parse alone costs as much as the whole load is allowed to (PERF-NOTES: the target
+//! is 1.5× the bare parse, and walking a tape afterwards doubled it). Records in an export are
+//! plain: compact, escape-free, with keys the trie predicts. This scanner handles exactly
+//! such records, checks them against SPEC §1.3 as it goes, and *declines* anything else —
+//! an escape, an exponent, a long number, a `-0`, a repeated or case-colliding key, a record
+//! that would have a finding, normalisation rules it does not model — before a single column
+//! has changed: values are collected as [`Event`]s and pushed only once the whole record has
+//! been read. A declined record goes through the tape path ([`ChunkBuilder::add`]), which
+//! handles everything, so the fast path only ever has to be right about what it accepts.
+//! Tests load the same inputs with the fast path on and off and require identical stores and
+//! reports.
+//!
+//! What it accepts, and why the result is the tape path's:
+//! - The record is valid UTF-8 (checked once, as a whole) and its JSON is read by RFC 8259's
+//!   grammar, with the four white-space bytes between tokens.
+//! - Strings without `\` or control characters: their text is their bytes, as on the tape.
+//! - Numbers of at most 17 digits without an exponent: integers the tape holds as `I64`/`U64`
+//!   (pushed as `i64`); with a fraction, at most 15 digits in all, computed as the tape does
+//!   for them (`significand / 10^fraction`, both exact, so one correctly rounded division).
+//! - Arrays of such strings, integers and booleans (stored as compact JSON, which for them is
+//!   the tokens joined by commas).
+//! - Normalisation as [`normalise::members`](super::normalise::members): export names
+//!   renamed when the record has `id` and no `deviceId` (guessed from the previous record and
+//!   checked at its end), `authentication.type` and `.x509Thumbprint` lifted to the top level,
+//!   `authentication`'s other members and `importMode` read but not stored. When a twin name
+//!   is also spelled out, both land on one trie node: a repeat, and the record is declined.
+
+use super::{validate, ChunkBuilder, RecordSpan, Trie, Visit, KEY_OK, META, NONE, PLAIN};
+use crate::store::RowSource;
+
+/// A value found for a trie node, pushed into its column when the record is accepted.
+#[derive(Clone, Copy)]
+struct Event {
+    node: u32,
+    kind: Ev,
+    /// Strings: start and length in the record (`start << 32 | len`); arrays: the same in
+    /// [`Fast::arrays`]; numbers: `i64` or `f64` bits.
+    x: u64,
+}
+
+#[derive(Clone, Copy)]
+enum Ev {
+    Str,
+    Int,
+    Float,
+    True,
+    False,
+    Null,
+    Object,
+    Array,
+}
+
+/// The fast path's scratch, reused across a chunk's records.
+#[derive(Default)]
+pub(super) struct Fast {
+    events: Vec<Event>,
+    /// Compact JSON of the record's arrays.
+    arrays: String,
+    /// Whether the last record read to its end was in export shape.
+    export: bool,
+    /// Records added by the fast path.
+    pub(super) records: u64,
+}
+
+/// Depth of JSON nesting the fast path reads (the tape path allows 127).
+const MAX_NESTING: u32 = 64;
+/// A value's place relative to a section (`tags`, `properties.desired`/`.reported`): outside.
+const NO_SECTION: u32 = u32::MAX;
+/// Exact powers of ten for fractions of up to 15 digits.
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+impl ChunkBuilder<'_> {
+    /// Adds the record by the fast path; false (nothing changed) when it declines.
+    pub(super) fn add_fast(&mut self, record: &[u8], span: RecordSpan) -> bool {
+        let Ok(text) = std::str::from_utf8(record) else {
+            return false;
+        };
+        let mut fast = std::mem::take(&mut self.fast);
+        fast.events.clear();
+        fast.arrays.clear();
+        let mut scan = Scan {
+            text,
+            b: record,
+            i: 0,
+            trie: &mut self.trie,
+            events: &mut fast.events,
+            arrays: &mut fast.arrays,
+            export_seen: None,
+        };
+        let accepted = scan.record(fast.export);
+        if let Some(export) = scan.export_seen {
+            fast.export = export;
+        }
+        let Some(module) = accepted else {
+            self.fast = fast;
+            return false;
+        };
+        let row = self.out.rows.len() as u32;
+        self.out.rows.push(RowSource {
+            file: self.file,
+            len: (span.end - span.start) as u32,
+            offset: span.start as u64,
+        });
+        for e in &fast.events {
+            let col = self.column(e.node);
+            match e.kind {
+                // Event ranges start after a `"` and end at one (or are whole arrays written
+                // from such pieces and ASCII punctuation), so they are character boundaries.
+                Ev::Str => col.push_str(row, &text[range(e.x)]),
+                Ev::Int => col.push_int(row, e.x as i64),
+                Ev::Float => col.push_float(row, f64::from_bits(e.x)),
+                Ev::True => col.push_bool(row, true),
+                Ev::False => col.push_bool(row, false),
+                Ev::Null => col.push_null(row),
+                Ev::Object => col.push_object(row),
+                Ev::Array => col.push_array(row, &fast.arrays[range(e.x)]),
+            }
+        }
+        if module {
+            self.out.modules.push(row);
+        }
+        fast.records += 1;
+        self.fast = fast;
+        true
+    }
+}
+
+fn range(x: u64) -> std::ops::Range<usize> {
+    let (start, len) = ((x >> 32) as usize, (x & 0xffff_ffff) as usize);
+    start..start + len
+}
+
+fn pack(start: usize, len: usize) -> u64 {
+    ((start as u64) << 32) | len as u64
+}
+
+/// Reading one record. `None` from any step declines the record.
+struct Scan<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+    trie: &'a mut Trie,
+    events: &'a mut Vec<Event>,
+    arrays: &'a mut String,
+    /// Whether the record is in export shape, once it has been read to its end.
+    export_seen: Option<bool>,
+}
+
+/// Top-level members that decide how a record normalises.
+#[derive(Default)]
+struct Seen {
+    id: bool,
+    device_id: bool,
+    /// A `deviceId` value (either spelling) that is a string breaking no rule.
+    device_id_ok: bool,
+    module: bool,
+    authentication: bool,
+}
+
+impl Scan<'_> {
+    #[inline]
+    fn peek(&self) -> u8 {
+        self.b.get(self.i).copied().unwrap_or(0)
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while matches!(self.peek(), b' ' | b'\n' | b'\r' | b'\t') {
+            self.i += 1;
+        }
+    }
+
+    #[inline]
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.peek() == c).then(|| self.i += 1)
+    }
+
+    #[inline]
+    fn push(&mut self, node: u32, kind: Ev, x: u64) {
+        self.events.push(Event { node, kind, x });
+    }
+
+    /// After a member's value: `,` (and white space) for another member, or `}`. Returns
+    /// whether the object goes on.
+    #[inline]
+    fn next_member(&mut self) -> Option<bool> {
+        self.ws();
+        match self.peek() {
+            b',' => {
+                self.i += 1;
+                self.ws();
+                Some(true)
+            }
+            b'}' => {
+                self.i += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    /// A string after its opening quote, up to and past its closing quote: its range in the
+    /// record. Declines escapes and control characters.
+    #[inline]
+    fn string(&mut self) -> Option<(usize, usize)> {
+        let (b, start) = (self.b, self.i);
+        let mut i = start;
+        while let Some(word) = b.get(i..i + 8) {
+            let w = u64::from_le_bytes(word.try_into().ok()?);
+            let m = special_bytes(w);
+            if m != 0 {
+                i += (m.trailing_zeros() / 8) as usize;
+                return self.close_string(start, i);
+            }
+            i += 8;
+        }
+        while let Some(&c) = b.get(i) {
+            if c == b'"' || c == b'\\' || c < 0x20 {
+                return self.close_string(start, i);
+            }
+            i += 1;
+        }
+        None
+    }
+
+    #[inline]
+    fn close_string(&mut self, start: usize, end: usize) -> Option<(usize, usize)> {
+        (self.b[end] == b'"').then(|| {
+            self.i = end + 1;
+            (start, end)
+        })
+    }
+
+    /// The trie child for the key starting here (after its opening quote), through the
+    /// trie's prediction compared with the record's bytes in place.
+    #[inline]
+    fn child(&mut self, parent: u32, prev: u32) -> Option<u32> {
+        let t = &*self.trie;
+        let guess = if prev == NONE {
+            t.hints[parent as usize]
+        } else {
+            t.next[prev as usize]
+        };
+        if guess != NONE && t.flags[guess as usize] & PLAIN != 0 {
+            let key = t.keys[guess as usize].as_bytes();
+            let end = self.i + key.len();
+            if self.b.get(end) == Some(&b'"') && super::same_bytes(&self.b[self.i..end], key) {
+                self.i = end + 1;
+                return Some(guess);
+            }
+        }
+        let (s, e) = self.string()?;
+        let key = &self.text[s..e];
+        Some(self.trie.child_unpredicted(parent, prev, key))
+    }
+
+    /// A whole record; returns whether it is a module.
+    fn record(&mut self, mut export: bool) -> Option<bool> {
+        self.ws();
+        self.eat(b'{')?;
+        let stamp = self.trie.begin_object();
+        let mut prev = NONE;
+        let mut seen = Seen::default();
+        self.ws();
+        if self.peek() == b'}' {
+            return None;
+        }
+        loop {
+            self.eat(b'"')?;
+            let (s, e) = self.string()?;
+            let key = &self.text[s..e];
+            self.ws();
+            self.eat(b':')?;
+            self.ws();
+            let name = match key {
+                // The first member says the shape, where it is `id` or `deviceId`.
+                "id" if prev == NONE && !seen.authentication => {
+                    seen.id = true;
+                    export = true;
+                    Some("deviceId")
+                }
+                "deviceId" if prev == NONE && !seen.authentication => {
+                    seen.device_id = true;
+                    export = false;
+                    Some(key)
+                }
+                "authentication" => {
+                    if std::mem::replace(&mut seen.authentication, true) {
+                        return None;
+                    }
+                    self.authentication(&mut prev, stamp)?;
+                    None
+                }
+                "importMode" => {
+                    self.skip(1)?;
+                    None
+                }
+                "id" => {
+                    seen.id = true;
+                    Some(if export { "deviceId" } else { "id" })
+                }
+                "deviceId" => {
+                    seen.device_id = true;
+                    Some(key)
+                }
+                "eTag" if export => Some("deviceEtag"),
+                "twinETag" if export => Some("etag"),
+                _ => Some(key),
+            };
+            if let Some(name) = name {
+                let child = self.trie.child(0, prev, name);
+                prev = child;
+                if !matches!(self.trie.visit(child, stamp), Visit::First) {
+                    return None;
+                }
+                match name {
+                    "deviceId" => {
+                        self.id(child)?;
+                        seen.device_id_ok = true;
+                    }
+                    "moduleId" => {
+                        self.id(child)?;
+                        seen.module = true;
+                    }
+                    "tags" => {
+                        if self.value(child, 0, 1)? > validate::TAGS_LIMIT {
+                            return None;
+                        }
+                    }
+                    "properties" if self.peek() == b'{' => {
+                        self.i += 1;
+                        self.push(child, Ev::Object, 0);
+                        self.properties(child)?;
+                    }
+                    _ => {
+                        self.value(child, NO_SECTION, 1)?;
+                    }
+                }
+            }
+            if !self.next_member()? {
+                break;
+            }
+        }
+        self.ws();
+        if self.i != self.b.len() {
+            return None;
+        }
+        let actual = seen.id && !seen.device_id;
+        self.export_seen = Some(actual);
+        (actual == export && seen.device_id_ok).then_some(seen.module)
+    }
+
+    /// `deviceId` or `moduleId`: a string that breaks no rule.
+    fn id(&mut self, node: u32) -> Option<()> {
+        self.eat(b'"')?;
+        let (s, e) = self.string()?;
+        validate::id_allowed(&self.text[s..e]).then_some(())?;
+        self.push(node, Ev::Str, pack(s, e - s));
+        Some(())
+    }
+
+    /// `authentication`: `type` and `x509Thumbprint` become top-level members; the rest
+    /// (the symmetric keys) is read and dropped.
+    fn authentication(&mut self, prev: &mut u32, stamp: u32) -> Option<()> {
+        self.eat(b'{')?;
+        self.ws();
+        if self.eat(b'}').is_some() {
+            return Some(());
+        }
+        loop {
+            self.eat(b'"')?;
+            let (s, e) = self.string()?;
+            self.ws();
+            self.eat(b':')?;
+            self.ws();
+            let twin = match &self.text[s..e] {
+                "type" => Some("authenticationType"),
+                "x509Thumbprint" => Some("x509Thumbprint"),
+                _ => None,
+            };
+            match twin {
+                Some(name) => {
+                    let child = self.trie.child(0, *prev, name);
+                    *prev = child;
+                    if !matches!(self.trie.visit(child, stamp), Visit::First) {
+                        return None;
+                    }
+                    self.value(child, NO_SECTION, 2)?;
+                }
+                None => self.skip(2)?,
+            }
+            if !self.next_member()? {
+                return Some(());
+            }
+        }
+    }
+
+    /// The `properties` object after its `{`: `desired` and `reported` are sections.
+    fn properties(&mut self, parent: u32) -> Option<()> {
+        let stamp = self.trie.begin_object();
+        self.ws();
+        if self.eat(b'}').is_some() {
+            return Some(());
+        }
+        let mut prev = NONE;
+        loop {
+            self.eat(b'"')?;
+            let child = self.child(parent, prev)?;
+            prev = child;
+            if !matches!(self.trie.visit(child, stamp), Visit::First) {
+                return None;
+            }
+            self.ws();
+            self.eat(b':')?;
+            self.ws();
+            let key = &*self.trie.keys[child as usize];
+            if key == "desired" || key == "reported" {
+                if self.value(child, 0, 2)? > validate::PROPERTY_LIMIT {
+                    return None;
+                }
+            } else {
+                self.value(child, NO_SECTION, 2)?;
+            }
+            if !self.next_member()? {
+                return Some(());
+            }
+        }
+    }
+
+    /// One value for `node`, `depth` levels into the record. `sec` is its depth in a section
+    /// (the section's own value is 0; objects count, arrays do not) or [`NO_SECTION`].
+    /// Returns the value's size as the section-size rule counts it.
+    fn value(&mut self, node: u32, sec: u32, depth: u32) -> Option<usize> {
+        let checked = sec != NO_SECTION;
+        match self.peek() {
+            b'"' => {
+                self.i += 1;
+                let (s, e) = self.string()?;
+                if checked && e - s > validate::MAX_STRING_BYTES {
+                    return None;
+                }
+                self.push(node, Ev::Str, pack(s, e - s));
+                Some(e - s + 2)
+            }
+            b'{' => {
+                if (checked && sec as usize >= validate::MAX_DEPTH) || depth >= MAX_NESTING {
+                    return None;
+                }
+                self.i += 1;
+                self.push(node, Ev::Object, 0);
+                self.object(node, sec, depth + 1)
+            }
+            b'[' => self.array(node, checked),
+            b't' => self.literal(b"true", node, Ev::True),
+            b'f' => self.literal(b"false", node, Ev::False),
+            b'n' => self.literal(b"null", node, Ev::Null),
+            b'-' | b'0'..=b'9' => {
+                let (kind, x) = self.number()?;
+                if checked && out_of_range(kind, x) {
+                    return None;
+                }
+                self.push(node, kind, x);
+                Some(20)
+            }
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn literal(&mut self, word: &[u8], node: u32, kind: Ev) -> Option<usize> {
+        let end = self.i + word.len();
+        (self.b.get(self.i..end)? == word).then_some(())?;
+        self.i = end;
+        self.push(node, kind, 0);
+        Some(5)
+    }
+
+    /// An object's members after its `{`.
+    fn object(&mut self, parent: u32, sec: u32, depth: u32) -> Option<usize> {
+        let stamp = self.trie.begin_object();
+        let mut size = 2;
+        self.ws();
+        if self.eat(b'}').is_some() {
+            return Some(size);
+        }
+        let mut prev = NONE;
+        loop {
+            self.eat(b'"')?;
+            let child = self.child(parent, prev)?;
+            prev = child;
+            if !matches!(self.trie.visit(child, stamp), Visit::First) {
+                return None;
+            }
+            self.ws();
+            self.eat(b':')?;
+            self.ws();
+            let flags = self.trie.flags[child as usize];
+            // `$metadata` and `$version` at a section's root are system members: neither
+            // checked nor counted.
+            let child_sec = if sec == NO_SECTION || (sec == 0 && flags & META != 0) {
+                NO_SECTION
+            } else if flags & KEY_OK == 0 {
+                return None;
+            } else {
+                sec + 1
+            };
+            let n = self.value(child, child_sec, depth)?;
+            if child_sec != NO_SECTION {
+                size += self.trie.keys[child as usize].len() + 4 + n;
+            }
+            if !self.next_member()? {
+                return Some(size);
+            }
+        }
+    }
+
+    /// An array of strings, integers and booleans, written as compact JSON.
+    fn array(&mut self, node: u32, checked: bool) -> Option<usize> {
+        self.i += 1;
+        let start = self.arrays.len();
+        self.arrays.push('[');
+        let mut size = 2;
+        self.ws();
+        if self.eat(b']').is_none() {
+            loop {
+                match self.peek() {
+                    b'"' => {
+                        self.i += 1;
+                        let (s, e) = self.string()?;
+                        if checked && e - s > validate::MAX_STRING_BYTES {
+                            return None;
+                        }
+                        self.arrays.push_str(&self.text[s - 1..e + 1]);
+                        size += e - s + 3;
+                    }
+                    b't' | b'f' => {
+                        let word: &str = if self.peek() == b't' { "true" } else { "false" };
+                        let end = self.i + word.len();
+                        (self.b.get(self.i..end)? == word.as_bytes()).then_some(())?;
+                        self.i = end;
+                        self.arrays.push_str(word);
+                        size += 6;
+                    }
+                    b'-' | b'0'..=b'9' => {
+                        let s = self.i;
+                        let (kind, x) = self.number()?;
+                        // Floats print differently from how they were written.
+                        if !matches!(kind, Ev::Int) || (checked && out_of_range(kind, x)) {
+                            return None;
+                        }
+                        self.arrays.push_str(&self.text[s..self.i]);
+                        size += 21;
+                    }
+                    // Nulls (a finding in sections), objects, nested arrays: the tape path.
+                    _ => return None,
+                }
+                self.ws();
+                match self.peek() {
+                    b',' => {
+                        self.i += 1;
+                        self.ws();
+                        self.arrays.push(',');
+                    }
+                    b']' => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        self.arrays.push(']');
+        let len = self.arrays.len() - start;
+        self.push(node, Ev::Array, pack(start, len));
+        Some(size)
+    }
+
+    /// A number: `Int` (as `i64` bits) or `Float` (as `f64` bits), the value the tape holds.
+    fn number(&mut self) -> Option<(Ev, u64)> {
+        let b = self.b;
+        let mut i = self.i;
+        let negative = b[i] == b'-';
+        i += usize::from(negative);
+        let first = i;
+        let mut n: u64 = match b.get(i) {
+            Some(b'0') => {
+                i += 1;
+                0
+            }
+            Some(&c @ b'1'..=b'9') => {
+                i += 1;
+                let mut n = u64::from(c - b'0');
+                while let Some(&c @ b'0'..=b'9') = b.get(i) {
+                    n = n.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                    i += 1;
+                }
+                n
+            }
+            _ => return None,
+        };
+        let int_digits = i - first;
+        let mut fraction = 0;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let from = i;
+            while let Some(&c @ b'0'..=b'9') = b.get(i) {
+                n = n.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                i += 1;
+            }
+            fraction = i - from;
+            if fraction == 0 || int_digits + fraction > 15 {
+                return None;
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E' | b'0'..=b'9')) || int_digits > 17 {
+            return None;
+        }
+        self.i = i;
+        if fraction > 0 {
+            let f = n as f64 / POW10[fraction];
+            return Some((Ev::Float, (if negative { -f } else { f }).to_bits()));
+        }
+        if negative && n == 0 {
+            // `-0`: an integer zero on the tape, the float -0.0 to JSON readers that build
+            // values; the tape path marks such rows irregular.
+            return None;
+        }
+        let v = if negative { -(n as i64) } else { n as i64 };
+        Some((Ev::Int, v as u64))
+    }
+
+    /// Reads a value without storing it (the symmetric keys, `importMode`).
+    fn skip(&mut self, depth: u32) -> Option<()> {
+        match self.peek() {
+            b'"' => {
+                self.i += 1;
+                self.string().map(drop)
+            }
+            b't' => self.skip_word(b"true"),
+            b'f' => self.skip_word(b"false"),
+            b'n' => self.skip_word(b"null"),
+            b'-' | b'0'..=b'9' => self.number().map(drop),
+            b'{' if depth < MAX_NESTING => {
+                self.i += 1;
+                self.ws();
+                if self.eat(b'}').is_some() {
+                    return Some(());
+                }
+                loop {
+                    self.eat(b'"')?;
+                    self.string()?;
+                    self.ws();
+                    self.eat(b':')?;
+                    self.ws();
+                    self.skip(depth + 1)?;
+                    if !self.next_member()? {
+                        return Some(());
+                    }
+                }
+            }
+            b'[' if depth < MAX_NESTING => {
+                self.i += 1;
+                self.ws();
+                if self.eat(b']').is_some() {
+                    return Some(());
+                }
+                loop {
+                    self.skip(depth + 1)?;
+                    self.ws();
+                    match self.peek() {
+                        b',' => {
+                            self.i += 1;
+                            self.ws();
+                        }
+                        b']' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn skip_word(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.i + word.len();
+        (self.b.get(self.i..end)? == word).then(|| self.i = end)
+    }
+}
+
+/// Whether a number breaks the ±2^52 rule (checked inside sections).
+fn out_of_range(kind: Ev, x: u64) -> bool {
+    let v = match kind {
+        Ev::Float => f64::from_bits(x),
+        _ => x as i64 as f64,
+    };
+    v.abs() > validate::MAX_SAFE_INT
+}
+
+/// The bytes of `w` (little-endian) that are `"`, `\` or below 0x20 have their high bit set
+/// in the result; the lowest set bit is exact (later ones may be false alarms, as a borrow
+/// only travels upwards from a byte that matched).
+#[inline]
+fn special_bytes(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let quote = zero(w ^ (ONES * u64::from(b'"')));
+    let backslash = zero(w ^ (ONES * u64::from(b'\\')));
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    quote | backslash | control
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_bytes_finds_the_first_quote_backslash_or_control() {
+        for pos in 0..8 {
+            for c in [b'"', b'\\', 0u8, 0x1f, b'\n'] {
+                for filler in [b'a', 0x7f, 0x80, 0xff, b' ', b'!'] {
+                    let mut w = [filler; 8];
+                    w[pos] = c;
+                    // Specials after the first must not move it.
+                    if pos + 1 < 8 {
+                        w[7] = b'"';
+                    }
+                    let m = special_bytes(u64::from_le_bytes(w));
+                    assert_eq!(m.trailing_zeros() / 8, pos as u32, "{w:?}");
+                }
+            }
+        }
+        for filler in [b'a', 0x7f, 0x80, 0xff, b' ', b'!', 0x21, 0x5b, 0x5d] {
+            assert_eq!(
+                special_bytes(u64::from_le_bytes([filler; 8])),
+                0,
+                "{filler}"
+            );
+        }
+    }
+}
