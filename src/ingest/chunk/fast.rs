@@ -3,10 +3,10 @@
 //!
 //! A tape parse alone costs as much as the whole load is allowed to (PERF-NOTES: the target
 //! is 1.5× the bare parse, and walking a tape afterwards doubled it). Records in an export are
-//! plain: compact, escape-free, with keys the trie predicts. This scanner handles exactly
-//! such records, checks them against SPEC §1.3 as it goes, and *declines* anything else —
-//! an escape, an exponent, a long number, a `-0`, a repeated or case-colliding key, a record
-//! that would have a finding, normalisation rules it does not model — before a single column
+//! plain: compact, with keys the trie predicts. This scanner handles such records, checks
+//! them against SPEC §1.3 as it goes, and *declines* anything else — an exponent, a long
+//! number, a `-0`, a repeated or case-colliding key, a record that would have a finding,
+//! normalisation rules it does not model — before a single column
 //! has changed: values are collected as [`Event`]s and pushed only once the whole record has
 //! been read. A declined record goes through the tape path ([`ChunkBuilder::add`]), which
 //! handles everything, so the fast path only ever has to be right about what it accepts.
@@ -16,7 +16,9 @@
 //! What it accepts, and why the result is the tape path's:
 //! - The record is valid UTF-8 (checked once, as a whole) and its JSON is read by RFC 8259's
 //!   grammar, with the four white-space bytes between tokens.
-//! - Strings without `\` or control characters: their text is their bytes, as on the tape.
+//! - Strings without control characters: their text is their bytes, as on the tape, or, with
+//!   escapes, unescaped by RFC 8259 (a lone surrogate is declined). Keys at the top level and
+//!   in `authentication`, and strings in arrays, are declined when they have escapes.
 //! - Numbers of at most 17 digits without an exponent: integers the tape holds as `I64`/`U64`
 //!   (pushed as `i64`); with a fraction, at most 15 digits in all, computed as the tape does
 //!   for them (`significand / 10^fraction`, both exact, so one correctly rounded division).
@@ -59,6 +61,8 @@ pub(super) struct Fast {
     events: Vec<Event>,
     /// Compact JSON of the record's arrays.
     arrays: String,
+    /// The record's strings that had escapes, unescaped.
+    unescaped: String,
     /// Whether the last record read to its end was in export shape.
     export: bool,
     /// Records added by the fast path.
@@ -83,6 +87,7 @@ impl ChunkBuilder<'_> {
         let mut fast = std::mem::take(&mut self.fast);
         fast.events.clear();
         fast.arrays.clear();
+        fast.unescaped.clear();
         let mut scan = Scan {
             text,
             b: record,
@@ -90,6 +95,7 @@ impl ChunkBuilder<'_> {
             trie: &mut self.trie,
             events: &mut fast.events,
             arrays: &mut fast.arrays,
+            unescaped: &mut fast.unescaped,
             export_seen: None,
         };
         let accepted = scan.record(fast.export);
@@ -109,15 +115,14 @@ impl ChunkBuilder<'_> {
         for e in &fast.events {
             let col = self.column(e.node);
             match e.kind {
-                // Event ranges start after a `"` and end at one (or are whole arrays written
-                // from such pieces and ASCII punctuation), so they are character boundaries.
-                Ev::Str => col.push_str(row, &text[range(e.x)]),
+                Ev::Str => col.push_str(row, Piece(e.x).text(text, &fast.unescaped)),
                 Ev::Int => col.push_int(row, e.x as i64),
                 Ev::Float => col.push_float(row, f64::from_bits(e.x)),
                 Ev::True => col.push_bool(row, true),
                 Ev::False => col.push_bool(row, false),
                 Ev::Null => col.push_null(row),
                 Ev::Object => col.push_object(row),
+                // Arrays are written from whole strings and ASCII punctuation.
                 Ev::Array => col.push_array(row, &fast.arrays[range(e.x)]),
             }
         }
@@ -131,8 +136,42 @@ impl ChunkBuilder<'_> {
 }
 
 fn range(x: u64) -> std::ops::Range<usize> {
-    let (start, len) = ((x >> 32) as usize, (x & 0xffff_ffff) as usize);
+    let (start, len) = (
+        ((x >> 32) & 0x7fff_ffff) as usize,
+        (x & 0xffff_ffff) as usize,
+    );
     start..start + len
+}
+
+/// A string's text: a range of the record, or (top bit set) of [`Fast::unescaped`].
+#[derive(Clone, Copy)]
+struct Piece(u64);
+
+impl Piece {
+    const UNESCAPED: u64 = 1 << 63;
+
+    fn plain(start: usize, len: usize) -> Piece {
+        Piece(pack(start, len))
+    }
+
+    fn unescaped(start: usize, len: usize) -> Piece {
+        Piece(pack(start, len) | Piece::UNESCAPED)
+    }
+
+    /// Its length in bytes.
+    fn len(self) -> usize {
+        (self.0 & 0xffff_ffff) as usize
+    }
+
+    // Pieces start after a `"` and end at one, or are whole strings pushed onto the
+    // unescaped text: their ends are character boundaries.
+    fn text<'t>(self, record: &'t str, unescaped: &'t str) -> &'t str {
+        if self.0 & Piece::UNESCAPED == 0 {
+            &record[range(self.0)]
+        } else {
+            &unescaped[range(self.0)]
+        }
+    }
 }
 
 fn pack(start: usize, len: usize) -> u64 {
@@ -147,6 +186,7 @@ struct Scan<'a> {
     trie: &'a mut Trie,
     events: &'a mut Vec<Event>,
     arrays: &'a mut String,
+    unescaped: &'a mut String,
     /// Whether the record is in export shape, once it has been read to its end.
     export_seen: Option<bool>,
 }
@@ -208,6 +248,29 @@ impl Scan<'_> {
     /// record. Declines escapes and control characters.
     #[inline]
     fn string(&mut self) -> Option<(usize, usize)> {
+        let (start, end) = self.scan_string()?;
+        (self.b[end] == b'"').then(|| {
+            self.i = end + 1;
+            (start, end)
+        })
+    }
+
+    /// [`Scan::string`] that also reads escapes: a [`Piece`] of the record, or of
+    /// [`Fast::unescaped`] when the string has escapes.
+    #[inline]
+    fn string_piece(&mut self) -> Option<Piece> {
+        let (start, end) = self.scan_string()?;
+        if self.b[end] == b'"' {
+            self.i = end + 1;
+            return Some(Piece::plain(start, end - start));
+        }
+        self.unescape(start, end)
+    }
+
+    /// From a string's first byte to the first `"` or `\\` (its position); `None` at a
+    /// control character or the record's end.
+    #[inline]
+    fn scan_string(&self) -> Option<(usize, usize)> {
         let (b, start) = (self.b, self.i);
         let mut i = start;
         while let Some(word) = b.get(i..i + 8) {
@@ -215,25 +278,87 @@ impl Scan<'_> {
             let m = special_bytes(w);
             if m != 0 {
                 i += (m.trailing_zeros() / 8) as usize;
-                return self.close_string(start, i);
+                return (b[i] >= 0x20).then_some((start, i));
             }
             i += 8;
         }
         while let Some(&c) = b.get(i) {
-            if c == b'"' || c == b'\\' || c < 0x20 {
-                return self.close_string(start, i);
+            if c == b'"' || c == b'\\' {
+                return Some((start, i));
+            }
+            if c < 0x20 {
+                return None;
             }
             i += 1;
         }
         None
     }
 
+    /// The rest of a string from its first `\\` at `at`, unescaped into
+    /// [`Fast::unescaped`]. Declines what RFC 8259 does not allow and lone surrogates.
+    #[cold]
+    fn unescape(&mut self, start: usize, mut at: usize) -> Option<Piece> {
+        let from = self.unescaped.len();
+        self.unescaped.push_str(&self.text[start..at]);
+        loop {
+            // At a backslash.
+            let c = *self.b.get(at + 1)?;
+            at += 2;
+            let ch = match c {
+                b'"' => '"',
+                b'\\' => '\\',
+                b'/' => '/',
+                b'b' => '\u{8}',
+                b'f' => '\u{c}',
+                b'n' => '\n',
+                b'r' => '\r',
+                b't' => '\t',
+                b'u' => {
+                    let unit = self.hex4(at)?;
+                    at += 4;
+                    match unit {
+                        0xd800..=0xdbff => {
+                            if self.b.get(at..at + 2)? != b"\\u" {
+                                return None;
+                            }
+                            let low = self.hex4(at + 2)?;
+                            if !(0xdc00..=0xdfff).contains(&low) {
+                                return None;
+                            }
+                            at += 6;
+                            char::from_u32(0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00))?
+                        }
+                        0xdc00..=0xdfff => return None,
+                        _ => char::from_u32(unit)?,
+                    }
+                }
+                _ => return None,
+            };
+            self.unescaped.push(ch);
+            self.i = at;
+            let (run, end) = self.scan_string()?;
+            self.unescaped.push_str(&self.text[run..end]);
+            at = end;
+            if self.b[end] == b'"' {
+                self.i = end + 1;
+                let len = self.unescaped.len() - from;
+                return Some(Piece::unescaped(from, len));
+            }
+        }
+    }
+
+    fn hex4(&self, at: usize) -> Option<u32> {
+        let digits = self.text.get(at..at + 4)?;
+        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        u32::from_str_radix(digits, 16).ok()
+    }
+
+    /// The text of a piece.
     #[inline]
-    fn close_string(&mut self, start: usize, end: usize) -> Option<(usize, usize)> {
-        (self.b[end] == b'"').then(|| {
-            self.i = end + 1;
-            (start, end)
-        })
+    fn text_of(&self, p: Piece) -> &str {
+        p.text(self.text, self.unescaped)
     }
 
     /// The trie child for the key starting here (after its opening quote), through the
@@ -254,8 +379,7 @@ impl Scan<'_> {
                 return Some(guess);
             }
         }
-        let (s, e) = self.string()?;
-        let key = &self.text[s..e];
+        let key = self.string_piece()?.text(self.text, self.unescaped);
         Some(self.trie.child_unpredicted(parent, prev, key))
     }
 
@@ -358,9 +482,9 @@ impl Scan<'_> {
     /// `deviceId` or `moduleId`: a string that breaks no rule.
     fn id(&mut self, node: u32) -> Option<()> {
         self.eat(b'"')?;
-        let (s, e) = self.string()?;
-        validate::id_allowed(&self.text[s..e]).then_some(())?;
-        self.push(node, Ev::Str, pack(s, e - s));
+        let p = self.string_piece()?;
+        validate::id_allowed(self.text_of(p)).then_some(())?;
+        self.push(node, Ev::Str, p.0);
         Some(())
     }
 
@@ -440,12 +564,12 @@ impl Scan<'_> {
         match self.peek() {
             b'"' => {
                 self.i += 1;
-                let (s, e) = self.string()?;
-                if checked && e - s > validate::MAX_STRING_BYTES {
+                let p = self.string_piece()?;
+                if checked && p.len() > validate::MAX_STRING_BYTES {
                     return None;
                 }
-                self.push(node, Ev::Str, pack(s, e - s));
-                Some(e - s + 2)
+                self.push(node, Ev::Str, p.0);
+                Some(p.len() + 2)
             }
             b'{' => {
                 if (checked && sec as usize >= validate::MAX_DEPTH) || depth >= MAX_NESTING {
@@ -639,7 +763,7 @@ impl Scan<'_> {
         match self.peek() {
             b'"' => {
                 self.i += 1;
-                self.string().map(drop)
+                self.string_piece().map(drop)
             }
             b't' => self.skip_word(b"true"),
             b'f' => self.skip_word(b"false"),
@@ -653,7 +777,7 @@ impl Scan<'_> {
                 }
                 loop {
                     self.eat(b'"')?;
-                    self.string()?;
+                    self.string_piece()?;
                     self.ws();
                     self.eat(b':')?;
                     self.ws();
