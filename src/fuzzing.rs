@@ -91,6 +91,9 @@ pub fn ingest_record(data: &[u8]) {
         return;
     }
     let (fleet, report) = load_checked(line);
+    if let Err(e) = fast_path_agrees(&[("input", line)], 1 << 20) {
+        panic!("{e}");
+    }
     if report.files[0].layout != crate::ingest::Layout::JsonLines {
         return;
     }
@@ -105,6 +108,88 @@ pub fn ingest_record(data: &[u8]) {
     );
     let expected: Vec<Value> = expected_line(body).into_iter().collect();
     assert_twins(&fleet, &expected, line);
+}
+
+/// Loads `inputs` with the fast path on and off (`chunk_bytes` small, so that chunks begin
+/// mid-input) and requires the same outcome: the same error, or stores with the same columns,
+/// values, kinds, modules, irregular rows and memory, and the same report and findings.
+/// Returns how many records the fast path took.
+pub fn fast_path_agrees(inputs: &[(&str, &[u8])], chunk_bytes: usize) -> Result<u64, String> {
+    let load = |fast_path: bool| {
+        let opts = LoadOptions {
+            fast_path,
+            keep_findings: 1000,
+            chunk_bytes,
+            ..LoadOptions::default()
+        };
+        let inputs = inputs
+            .iter()
+            .map(|(n, b)| (n.to_string(), b.to_vec()))
+            .collect();
+        Fleet::from_bytes(inputs, &opts).map_err(|e| e.to_string())
+    };
+    let (fast, tape) = match (load(true), load(false)) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(f), Err(t)) if f == t => return Ok(0),
+        (f, t) => return Err(format!("fast: {:?}\ntape: {:?}", f.err(), t.err())),
+    };
+    if tape.report().phases.fast_records != 0 {
+        return Err("the fast path ran while turned off".into());
+    }
+    let (a, b) = (fingerprint(&fast), fingerprint(&tape));
+    if a != b {
+        let at = a
+            .lines()
+            .zip(b.lines())
+            .position(|(x, y)| x != y)
+            .unwrap_or(0);
+        let around = |t: &str| t.lines().skip(at).take(3).collect::<Vec<_>>().join("\n");
+        return Err(format!(
+            "fast path and tape differ at line {at}:\nfast: {}\ntape: {}",
+            around(&a),
+            around(&b)
+        ));
+    }
+    Ok(fast.report().phases.fast_records)
+}
+
+/// Everything a load decided, as text: the report's counts and findings, modules, irregular
+/// rows, heap size, and every column's path, rows, kinds and values.
+fn fingerprint(f: &Fleet) -> String {
+    use std::fmt::Write;
+    let r = f.report();
+    let s = f.store();
+    let mut out = format!(
+        "records {} devices {} modules {} skipped {} invalid {} rules {:?}\n",
+        r.records, r.devices, r.modules, r.skipped, r.invalid_records, r.rule_counts
+    );
+    for x in &r.findings {
+        let _ = writeln!(
+            out,
+            "finding {}:{}:{} {} {} {}",
+            x.file, x.line, x.byte, x.rule, x.path, x.detail
+        );
+    }
+    let _ = writeln!(
+        out,
+        "modules {:?}\nirregular {:?}\nheap {}",
+        s.modules().iter().collect::<Vec<_>>(),
+        s.irregular().iter().collect::<Vec<_>>(),
+        s.heap_bytes()
+    );
+    let mut columns: Vec<String> = s
+        .columns()
+        .iter()
+        .map(|c| {
+            let mut line = format!("{:?} {:?}:", c.segments(), c.kind_counts());
+            for (row, v) in c.iter() {
+                let _ = write!(line, " {row}={v:?}");
+            }
+            line
+        })
+        .collect();
+    columns.sort();
+    out + &columns.join("\n")
 }
 
 /// A whole input file (JSON Lines or a JSON array): never panics (gzip may fail to decompress,
@@ -140,6 +225,9 @@ pub fn ingest_file(data: &[u8]) {
         return;
     }
     let (fleet, report) = load_checked(data);
+    if let Err(e) = fast_path_agrees(&[("input", data)], 256) {
+        panic!("{e}");
+    }
     let body = strip_bom(data);
     let file = &report.files[0];
     let sum = file.records + file.skipped + file.blank;

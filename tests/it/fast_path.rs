@@ -3,91 +3,14 @@
 //! records it is meant for.
 
 use proptest::prelude::*;
+use twindex::fuzzing::fast_path_agrees;
 use twindex::gen::{generate, GenOptions, Layout, Shape};
 use twindex::{Fleet, LoadOptions};
 
-/// Loads `inputs` with and without the fast path, requires identical results, and returns
-/// how many records the fast path took.
+/// Loads `inputs` both ways with small chunks (so that chunks start mid-input and the
+/// scanner's guesses start over) and requires identical results.
 fn both_ways(inputs: &[(&str, &[u8])]) -> Result<u64, String> {
-    let load = |fast_path: bool| {
-        let opts = LoadOptions {
-            fast_path,
-            keep_findings: 1000,
-            chunk_bytes: 4096,
-            ..LoadOptions::default()
-        };
-        let inputs = inputs
-            .iter()
-            .map(|(n, b)| (n.to_string(), b.to_vec()))
-            .collect();
-        Fleet::from_bytes(inputs, &opts).map_err(|e| e.to_string())
-    };
-    let (fast, tape) = (load(true), load(false));
-    let (fast, tape) = match (fast, tape) {
-        (Ok(f), Ok(t)) => (f, t),
-        (Err(f), Err(t)) if f == t => return Ok(0),
-        (f, t) => return Err(format!("fast: {:?}\ntape: {:?}", f.err(), t.err())),
-    };
-    assert_eq!(tape.report().phases.fast_records, 0);
-    let describe = |f: &Fleet| {
-        let r = f.report();
-        let findings: Vec<String> = r
-            .findings
-            .iter()
-            .map(|x| {
-                format!(
-                    "{}:{}:{} {} {} {}",
-                    x.file, x.line, x.byte, x.rule, x.path, x.detail
-                )
-            })
-            .collect();
-        let s = f.store();
-        let mut columns: Vec<String> = s
-            .columns()
-            .iter()
-            .map(|c| {
-                let values: Vec<String> = c.iter().map(|(row, v)| format!("{row}={v:?}")).collect();
-                format!(
-                    "{:?} {:?} {:?}: {}",
-                    c.segments(),
-                    c.present().iter().collect::<Vec<_>>(),
-                    c.kind_counts(),
-                    values.join(" ")
-                )
-            })
-            .collect();
-        columns.sort();
-        format!(
-            "records {} devices {} modules {} skipped {} invalid {} rules {:?}\nfindings {:#?}\n\
-             modules {:?}\nirregular {:?}\nheap {}\ncolumns {:#?}",
-            r.records,
-            r.devices,
-            r.modules,
-            r.skipped,
-            r.invalid_records,
-            r.rule_counts,
-            findings,
-            s.modules().iter().collect::<Vec<_>>(),
-            s.irregular().iter().collect::<Vec<_>>(),
-            s.heap_bytes(),
-            columns
-        )
-    };
-    let (a, b) = (describe(&fast), describe(&tape));
-    if a != b {
-        let at = a
-            .lines()
-            .zip(b.lines())
-            .position(|(x, y)| x != y)
-            .unwrap_or(0);
-        let around = |t: &str| t.lines().skip(at).take(3).collect::<Vec<_>>().join("\n");
-        return Err(format!(
-            "fast path and tape differ at line {at}:\nfast: {}\ntape: {}",
-            around(&a),
-            around(&b)
-        ));
-    }
-    Ok(fast.report().phases.fast_records)
+    fast_path_agrees(inputs, 4096)
 }
 
 fn generated(shape: Shape, layout: Layout, devices: u64, seed: u64) -> Vec<u8> {
