@@ -641,7 +641,13 @@ const DICT_MIN_REPEAT: usize = 4;
 /// Builds one column for one chunk of rows (row ids are local to the chunk).
 #[derive(Default)]
 pub struct ColumnBuilder {
+    /// The rows of the values, kept only once they stop being consecutive: most columns
+    /// have a value in every row from their first on (then `rows` stays empty).
     rows: Vec<u32>,
+    /// The row of the first value.
+    first_row: u32,
+    /// Whether `rows` has been written (the values' rows are not consecutive).
+    scattered: bool,
     kinds: Vec<u8>,
     data: Vec<u64>,
     arena: Vec<u8>,
@@ -661,7 +667,6 @@ impl ColumnBuilder {
     /// A builder with room for `values` values before its vectors grow.
     pub fn with_capacity(values: usize) -> ColumnBuilder {
         ColumnBuilder {
-            rows: Vec::with_capacity(values),
             kinds: Vec::with_capacity(values),
             data: Vec::with_capacity(values),
             ..ColumnBuilder::default()
@@ -670,7 +675,13 @@ impl ColumnBuilder {
 
     #[inline]
     fn push_raw(&mut self, row: u32, kind: u8, data: u64) {
-        self.rows.push(row);
+        if self.scattered {
+            self.rows.push(row);
+        } else if self.kinds.is_empty() {
+            self.first_row = row;
+        } else if row != self.first_row + self.kinds.len() as u32 {
+            self.scatter(row);
+        }
         self.kinds.push(kind);
         self.data.push(data);
         self.max_data = self.max_data.max(data);
@@ -738,6 +749,22 @@ impl ColumnBuilder {
         write_varint(&mut self.arena, s.len());
         self.arena.extend_from_slice(s.as_bytes());
         self.push_raw(row, Kind::String as u8, off);
+    }
+
+    /// Writes down the rows of the values so far (consecutive from `first_row`) and `row`.
+    #[cold]
+    fn scatter(&mut self, row: u32) {
+        self.scattered = true;
+        let n = self.kinds.len() as u32;
+        self.rows.reserve(self.kinds.capacity());
+        self.rows.extend(self.first_row..self.first_row + n);
+        self.rows.push(row);
+    }
+
+    /// The row of every value, in order.
+    fn rows(&self) -> impl Iterator<Item = u32> + '_ {
+        let n = if self.scattered { 0 } else { self.kinds.len() as u32 };
+        (self.first_row..self.first_row + n).chain(self.rows.iter().copied())
     }
 
     /// Rewrites the dictionary codes pushed so far as arena text.
@@ -851,7 +878,7 @@ pub fn merge_column(
     let mut kind_counts = [0u32; KINDS];
     for (pi, (base, p)) in parts.into_iter().enumerate() {
         if !dense {
-            present_rows.extend(p.rows.iter().map(|r| r + base));
+            present_rows.extend(p.rows().map(|r| r + base));
         }
         let arena_base = arena.len() as u64;
         arena.extend_from_slice(&p.arena);
