@@ -104,15 +104,9 @@ pub struct RecordSpan {
 /// keys must not bring the quadratic scan back. It is only computed off the fast path.
 #[derive(Default)]
 struct Trie {
-    keys: Vec<Box<str>>,
+    nodes: Vec<TrieNode>,
     parents: Vec<u32>,
     children: Vec<Vec<u32>>,
-    /// Per node: the child that came first in its object last time.
-    hints: Vec<u32>,
-    /// Per node: the sibling that followed it in its object last time.
-    next: Vec<u32>,
-    fold: Vec<u32>,
-    node_stamp: Vec<u32>,
     fold_stamp: Vec<u32>,
     stamp: u32,
     /// Per node: a hash of its whole path, the same in every chunk of a load (the load's
@@ -122,14 +116,41 @@ struct Trie {
     /// `same_hash` (an intrusive table, so that a lookup allocates nothing).
     by_hash: FastMap<u64, u32>,
     same_hash: Vec<u32>,
-    /// Per node: what the fast path needs to know of its key ([`PLAIN`], [`KEY_OK`], [`META`]).
-    flags: Vec<u8>,
     hasher: RandomState,
     /// (parent, lower-cased key) -> fold group, for nodes created later.
     folds: HashMap<(u32, Box<str>), u32>,
     /// Keys compared off the predicted path (tests assert that it stays linear).
     #[cfg(test)]
     compares: std::cell::Cell<u64>,
+}
+
+/// What the walks read of a node at every visit, kept together: one bounds check and one
+/// cache line per key instead of one per field.
+struct TrieNode {
+    key: Box<str>,
+    /// The child that came first in its object last time.
+    hint: u32,
+    /// The sibling that followed it in its object last time.
+    next: u32,
+    /// Its fold group: siblings whose keys are equal ignoring case share one.
+    fold: u32,
+    /// The stamp of the object visit that last reached it.
+    stamp: u32,
+    /// What the fast path needs to know of its key ([`PLAIN`], [`KEY_OK`], [`META`]).
+    flags: u8,
+}
+
+impl TrieNode {
+    fn new(key: &str, fold: u32) -> TrieNode {
+        TrieNode {
+            key: key.into(),
+            hint: NONE,
+            next: NONE,
+            fold,
+            stamp: 0,
+            flags: key_flags(key),
+        }
+    }
 }
 
 /// Children of one node scanned linearly before the trie looks them up by hash: a twin has
@@ -155,17 +176,15 @@ impl Trie {
             hasher,
             ..Trie::default()
         };
-        t.keys.push("".into());
+        t.nodes.push(TrieNode {
+            flags: 0,
+            ..TrieNode::new("", 0)
+        });
         t.parents.push(u32::MAX);
         t.children.push(Vec::new());
-        t.hints.push(NONE);
-        t.next.push(NONE);
-        t.fold.push(0);
         t.fold_stamp.push(0);
-        t.node_stamp.push(0);
         t.same_hash.push(NONE);
         t.path_hash.push(0);
-        t.flags.push(0);
         t
     }
 
@@ -175,7 +194,7 @@ impl Trie {
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
             // After 2^32 objects in one chunk, old stamps could alias: clear them.
-            self.node_stamp.fill(0);
+            self.nodes.iter_mut().for_each(|n| n.stamp = 0);
             self.fold_stamp.fill(0);
             self.stamp = 1;
         }
@@ -184,12 +203,12 @@ impl Trie {
 
     #[inline]
     fn visit(&mut self, node: u32, stamp: u32) -> Visit {
-        let n = node as usize;
-        if self.node_stamp[n] == stamp {
+        let n = &mut self.nodes[node as usize];
+        if n.stamp == stamp {
             return Visit::Repeated;
         }
-        self.node_stamp[n] = stamp;
-        let g = self.fold[n] as usize;
+        n.stamp = stamp;
+        let g = n.fold as usize;
         if self.fold_stamp[g] == stamp {
             return Visit::CaseCollision;
         }
@@ -203,13 +222,12 @@ impl Trie {
     /// when optional members come and go elsewhere.
     #[inline]
     fn child(&mut self, parent: u32, prev: u32, key: &str) -> u32 {
-        let p = parent as usize;
         let guess = if prev == NONE {
-            self.hints[p]
+            self.nodes[parent as usize].hint
         } else {
-            self.next[prev as usize]
+            self.nodes[prev as usize].next
         };
-        if guess != NONE && same_key(&self.keys[guess as usize], key) {
+        if guess != NONE && same_key(&self.nodes[guess as usize].key, key) {
             return guess;
         }
         self.child_unpredicted(parent, prev, key)
@@ -224,7 +242,7 @@ impl Trie {
             match self.children[p].iter().copied().find(|&c| {
                 #[cfg(test)]
                 self.compares.set(self.compares.get() + 1);
-                same_key(&self.keys[c as usize], key)
+                same_key(&self.nodes[c as usize].key, key)
             }) {
                 Some(c) => c,
                 None => self.insert(parent, key, self.hash(parent, key)),
@@ -237,9 +255,9 @@ impl Trie {
             }
         };
         if prev == NONE {
-            self.hints[p] = c;
+            self.nodes[p].hint = c;
         } else {
-            self.next[prev as usize] = c;
+            self.nodes[prev as usize].next = c;
         }
         c
     }
@@ -257,7 +275,7 @@ impl Trie {
             let i = c as usize;
             #[cfg(test)]
             self.compares.set(self.compares.get() + 1);
-            if self.parents[i] == parent && same_key(&self.keys[i], key) {
+            if self.parents[i] == parent && same_key(&self.nodes[i].key, key) {
                 return Some(c);
             }
             c = self.same_hash[i];
@@ -277,18 +295,13 @@ impl Trie {
         if fold == next_group {
             self.fold_stamp.push(0);
         }
-        let id = self.keys.len() as u32;
-        self.keys.push(key.into());
+        let id = self.nodes.len() as u32;
+        self.nodes.push(TrieNode::new(key, fold));
         self.parents.push(parent);
         self.children.push(Vec::new());
-        self.hints.push(NONE);
-        self.next.push(NONE);
-        self.fold.push(fold);
-        self.node_stamp.push(0);
         self.same_hash
             .push(self.by_hash.insert(hash, id).unwrap_or(NONE));
         self.path_hash.push(hash);
-        self.flags.push(key_flags(key));
         self.children[p].push(id);
         id
     }
@@ -296,7 +309,7 @@ impl Trie {
     fn path(&self, mut node: u32) -> Vec<Box<str>> {
         let mut segs = Vec::new();
         while node != 0 {
-            segs.push(self.keys[node as usize].clone());
+            segs.push(self.nodes[node as usize].key.clone());
             node = self.parents[node as usize];
         }
         segs.reverse();
@@ -541,9 +554,9 @@ impl<'c> ChunkBuilder<'c> {
                 self.finding(span, Rule::Skipped, String::new(), reason);
             }
         }
-        if self.trie.keys.len() > self.noted {
+        if self.trie.nodes.len() > self.noted {
             let fresh = &self.trie.path_hash[self.noted..];
-            self.noted = self.trie.keys.len();
+            self.noted = self.trie.nodes.len();
             if !self.census.note(fresh) {
                 self.out.too_many_paths = Some(span);
             }
@@ -861,7 +874,7 @@ mod tests {
         // Case variants of every key: new nodes in existing fold groups, found by map.
         for (i, &id) in ids.iter().enumerate() {
             let upper = t.child(0, NONE, &format!("K{i}"));
-            assert_eq!(t.fold[upper as usize], t.fold[id as usize]);
+            assert_eq!(t.nodes[upper as usize].fold, t.nodes[id as usize].fold);
         }
         let compares = t.compares.get();
         assert!(compares < 4 * 3 * n as u64, "{compares} key comparisons");

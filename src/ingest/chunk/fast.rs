@@ -367,12 +367,13 @@ impl Scan<'_> {
     fn child(&mut self, parent: u32, prev: u32) -> Option<u32> {
         let t = &*self.trie;
         let guess = if prev == NONE {
-            t.hints[parent as usize]
+            t.nodes[parent as usize].hint
         } else {
-            t.next[prev as usize]
+            t.nodes[prev as usize].next
         };
-        if guess != NONE && t.flags[guess as usize] & PLAIN != 0 {
-            let key = t.keys[guess as usize].as_bytes();
+        let node = t.nodes.get(guess as usize);
+        if let Some(node) = node.filter(|n| n.flags & PLAIN != 0) {
+            let key = node.key.as_bytes();
             let end = self.i + key.len();
             if self.b.get(end) == Some(&b'"') && super::same_bytes(&self.b[self.i..end], key) {
                 self.i = end + 1;
@@ -542,7 +543,7 @@ impl Scan<'_> {
             self.ws();
             self.eat(b':')?;
             self.ws();
-            let key = &*self.trie.keys[child as usize];
+            let key = &*self.trie.nodes[child as usize].key;
             if key == "desired" || key == "reported" {
                 if self.value(child, 0, 2)? > validate::PROPERTY_LIMIT {
                     return None;
@@ -623,7 +624,7 @@ impl Scan<'_> {
             self.ws();
             self.eat(b':')?;
             self.ws();
-            let flags = self.trie.flags[child as usize];
+            let flags = self.trie.nodes[child as usize].flags;
             // `$metadata` and `$version` at a section's root are system members: neither
             // checked nor counted.
             let child_sec = if sec == NO_SECTION || (sec == 0 && flags & META != 0) {
@@ -635,7 +636,7 @@ impl Scan<'_> {
             };
             let n = self.value(child, child_sec, depth)?;
             if child_sec != NO_SECTION {
-                size += self.trie.keys[child as usize].len() + 4 + n;
+                size += self.trie.nodes[child as usize].key.len() + 4 + n;
             }
             if !self.next_member()? {
                 return Some(size);
