@@ -16,7 +16,7 @@ use simd_json::{Buffers, Node, StaticNode, Tape};
 
 use super::normalise::{self, Member};
 use super::validate::{self, Finding, Rule};
-use crate::store::{ColumnBuilder, FastMap, FastSet, RowSource};
+use crate::store::{same_bytes, ColumnBuilder, FastMap, FastSet, RowSource};
 
 mod fast;
 
@@ -371,31 +371,6 @@ fn same_key(a: &str, b: &str) -> bool {
     same_bytes(a.as_bytes(), b.as_bytes())
 }
 
-/// [`same_key`] on bytes.
-#[inline]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or_default());
-    let half = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().unwrap_or_default());
-    if n >= 8 {
-        let mut i = 0;
-        while i + 8 < n {
-            if word(a, i) != word(b, i) {
-                return false;
-            }
-            i += 8;
-        }
-        word(a, n - 8) == word(b, n - 8)
-    } else if n >= 4 {
-        half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
-    } else {
-        a.iter().zip(b).all(|(x, y)| x == y)
-    }
-}
-
 /// The distinct paths of one load, shared by its chunks: a load whose inputs hold more than
 /// `limit` of them stops (every chunk, at its next record) before their columns take the
 /// machine's memory. Chunks report their new paths once per record, so a lock is taken only
@@ -605,6 +580,7 @@ impl<'c> ChunkBuilder<'c> {
         Ok(())
     }
 
+    #[inline]
     fn column(&mut self, node: u32) -> &mut ColumnBuilder {
         let i = node as usize;
         if self.columns.len() <= i {

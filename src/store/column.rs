@@ -654,6 +654,8 @@ pub struct ColumnBuilder {
     dict: Option<FastMap<Box<str>, u32>>,
     dict_values: Vec<Box<str>>,
     dict_abandoned: bool,
+    /// The dictionary code pushed last.
+    last_code: u32,
     strings: usize,
     /// The largest payload pushed, so that a merge can pick the payload width up front.
     max_data: u64,
@@ -687,27 +689,33 @@ impl ColumnBuilder {
         self.max_data = self.max_data.max(data);
     }
 
+    #[inline]
     pub fn push_null(&mut self, row: u32) {
         self.push_raw(row, Kind::Null as u8, 0);
     }
 
+    #[inline]
     pub fn push_bool(&mut self, row: u32, b: bool) {
         let k = if b { Kind::True } else { Kind::False };
         self.push_raw(row, k as u8, 0);
     }
 
+    #[inline]
     pub fn push_int(&mut self, row: u32, n: i64) {
         self.push_raw(row, Kind::Int as u8, zigzag(n));
     }
 
+    #[inline]
     pub fn push_uint(&mut self, row: u32, n: u64) {
         self.push_raw(row, Kind::UInt as u8, n);
     }
 
+    #[inline]
     pub fn push_float(&mut self, row: u32, n: f64) {
         self.push_raw(row, Kind::Float as u8, n.to_bits());
     }
 
+    #[inline]
     pub fn push_object(&mut self, row: u32) {
         self.push_raw(row, Kind::Object as u8, 0);
     }
@@ -727,16 +735,23 @@ impl ColumnBuilder {
         }
         self.strings += 1;
         if !self.dict_abandoned {
-            let dict = self.dict.get_or_insert_with(FastMap::default);
-            let next = self.dict_values.len() as u32;
-            let code = match dict.get(s) {
-                Some(&c) => c,
-                None => {
-                    dict.insert(s.into(), next);
-                    self.dict_values.push(s.into());
-                    next
+            let code = match self.dict_values.get(self.last_code as usize) {
+                // Values often repeat the previous row's: no hashing then.
+                Some(last) if same_bytes(last.as_bytes(), s.as_bytes()) => self.last_code,
+                _ => {
+                    let dict = self.dict.get_or_insert_with(FastMap::default);
+                    let next = self.dict_values.len() as u32;
+                    match dict.get(s) {
+                        Some(&c) => c,
+                        None => {
+                            dict.insert(s.into(), next);
+                            self.dict_values.push(s.into());
+                            next
+                        }
+                    }
                 }
             };
+            self.last_code = code;
             let distinct = self.dict_values.len();
             if distinct > DICT_MIN_DISTINCT && distinct * DICT_MIN_REPEAT > self.strings {
                 self.abandon_dictionary();
@@ -763,7 +778,11 @@ impl ColumnBuilder {
 
     /// The row of every value, in order.
     fn rows(&self) -> impl Iterator<Item = u32> + '_ {
-        let n = if self.scattered { 0 } else { self.kinds.len() as u32 };
+        let n = if self.scattered {
+            0
+        } else {
+            self.kinds.len() as u32
+        };
         (self.first_row..self.first_row + n).chain(self.rows.iter().copied())
     }
 
@@ -946,6 +965,32 @@ pub fn merge_column(
         arena: arena.into(),
         kind_counts,
         sorted: OnceLock::new(),
+    }
+}
+
+/// Byte-string equality without a call into `memcmp` for the short strings twins are made
+/// of (keys, enum-like values): whole words, the last one overlapping the one before.
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or_default());
+    let half = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().unwrap_or_default());
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            if word(a, i) != word(b, i) {
+                return false;
+            }
+            i += 8;
+        }
+        word(a, n - 8) == word(b, n - 8)
+    } else if n >= 4 {
+        half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
+    } else {
+        a.iter().zip(b).all(|(x, y)| x == y)
     }
 }
 

@@ -33,7 +33,9 @@ use roaring::RoaringBitmap;
 
 pub(crate) use buf::{Backing, Buf};
 pub use column::{merge_column, Column, ColumnBuilder, Kind, Num, ValueRef, KINDS};
-pub(crate) use column::{ColumnSource, Decoded, FastMap, FastSet, Kinds, Payloads, RankIndex};
+pub(crate) use column::{
+    same_bytes, ColumnSource, Decoded, FastMap, FastSet, Kinds, Payloads, RankIndex,
+};
 pub use timestamp::{TimeText, Timestamp};
 
 use crate::error::LoadError;

@@ -598,9 +598,7 @@ impl Scan<'_> {
 
     #[inline]
     fn literal(&mut self, word: &[u8], node: u32, kind: Ev) -> Option<usize> {
-        let end = self.i + word.len();
-        (self.b.get(self.i..end)? == word).then_some(())?;
-        self.i = end;
+        self.skip_word(word)?;
         self.push(node, kind, 0);
         Some(5)
     }
@@ -665,9 +663,7 @@ impl Scan<'_> {
                     }
                     b't' | b'f' => {
                         let word: &str = if self.peek() == b't' { "true" } else { "false" };
-                        let end = self.i + word.len();
-                        (self.b.get(self.i..end)? == word.as_bytes()).then_some(())?;
-                        self.i = end;
+                        self.skip_word(word.as_bytes())?;
                         self.arrays.push_str(word);
                         size += 6;
                     }
@@ -814,9 +810,14 @@ impl Scan<'_> {
         }
     }
 
+    /// `true`, `false` or `null` (`word`), compared as one or two 32-bit words rather than
+    /// by a call to `memcmp`.
+    #[inline]
     fn skip_word(&mut self, word: &[u8]) -> Option<()> {
         let end = self.i + word.len();
-        (self.b.get(self.i..end)? == word).then(|| self.i = end)
+        let got = self.b.get(self.i..end)?;
+        let tail = |s: &[u8]| u32::from_le_bytes(s[s.len() - 4..].try_into().unwrap_or_default());
+        (got[0] == word[0] && tail(got) == tail(word)).then(|| self.i = end)
     }
 }
 
