@@ -822,6 +822,35 @@ const GLOBAL_DICT_MAX: usize = 1 << 16;
 /// A dictionary under construction: codes by value, values by code.
 type Dictionary = (FastMap<Box<str>, u32>, Vec<Box<str>>);
 
+/// How a chunk of one kind maps its payloads into the merged column.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Same,
+    /// Arena offsets, moved by where the chunk's arena lands.
+    Offset(u64),
+    /// Dictionary codes, renumbered into the merged dictionary.
+    Remap(&'a [u32]),
+}
+
+impl Step<'_> {
+    /// Appends `data` mapped and narrowed to `out`; returns the largest mapped payload.
+    fn copy<T>(self, data: &[u64], out: &mut Vec<T>, narrow: impl Fn(u64) -> T) -> u64 {
+        let mut max = 0;
+        let mut put = |d: u64| {
+            max = max.max(d);
+            narrow(d)
+        };
+        match self {
+            Step::Same => out.extend(data.iter().map(|&d| put(d))),
+            Step::Offset(base) => out.extend(data.iter().map(|&d| put(d + base))),
+            Step::Remap(codes) => {
+                out.extend(data.iter().map(|&d| put(u64::from(codes[d as usize]))))
+            }
+        }
+        max
+    }
+}
+
 /// Payloads while merging, at the width chosen before the copy.
 enum Payloads32Or64 {
     U32(Vec<u32>),
@@ -902,6 +931,31 @@ pub fn merge_column(
         let arena_base = arena.len() as u64;
         arena.extend_from_slice(&p.arena);
         kinds.extend_from_slice(&p.kinds);
+        // A chunk whose values all have one kind (most do) is copied by a loop without a
+        // branch per value; a mixed chunk, or strings spilled from a dropped dictionary, take
+        // the general loop.
+        let uniform = match p.kinds.first() {
+            Some(&k0) if p.kinds.iter().all(|&k| k == k0) => Some(k0),
+            _ => None,
+        };
+        let step = match uniform {
+            Some(k) if k == Kind::Array as u8 => Some(Step::Offset(arena_base)),
+            Some(k) if k == Kind::String as u8 => match (&dict, p.uses_dictionary()) {
+                (Some(_), _) => Some(Step::Remap(&remaps[pi])),
+                (None, false) => Some(Step::Offset(arena_base)),
+                (None, true) => None,
+            },
+            Some(_) => Some(Step::Same),
+            None => None,
+        };
+        if let Some(step) = step {
+            kind_counts[p.kinds[0] as usize] += p.kinds.len() as u32;
+            max = max.max(match &mut data {
+                Payloads32Or64::U32(v) => step.copy(&p.data, v, |d| d as u32),
+                Payloads32Or64::U64(v) => step.copy(&p.data, v, |d| d),
+            });
+            continue;
+        }
         for (&k, &d) in p.kinds.iter().zip(&p.data) {
             kind_counts[k as usize] += 1;
             let d = if k == Kind::Array as u8 {
@@ -1063,6 +1117,68 @@ mod tests {
         assert_eq!(c.get(5), None);
         assert_eq!(c.dictionary_len(), Some(2));
         assert_eq!(c.present().len(), 5);
+    }
+
+    /// Each way a chunk's payloads move into the merged column: one kind copied as is,
+    /// arena offsets moved, dictionary codes renumbered, dictionary strings spilled into the
+    /// arena when the merged column has no dictionary, and mixed chunks; rows consecutive or
+    /// not.
+    #[test]
+    fn merges_every_kind_of_chunk_value_for_value() {
+        type Push = fn(&mut ColumnBuilder, u32, u32);
+        type Expect = fn(u32) -> String;
+        let pushes: [(Push, Expect); 4] = [
+            (
+                |b, row, i| b.push_int(row, i64::from(i) * 7 - 3),
+                |i| format!("{}", i64::from(i) * 7 - 3),
+            ),
+            (
+                |b, row, i| b.push_str(row, ["a", "b", "c"][i as usize % 3]),
+                |i| ["a", "b", "c"][i as usize % 3].to_string(),
+            ),
+            (
+                |b, row, i| b.push_array(row, &format!("[{i}]")),
+                |i| format!("[{i}]"),
+            ),
+            (
+                |b, row, i| b.push_str(row, &format!("s{i}")),
+                |i| format!("s{i}"),
+            ),
+        ];
+        let show = |v: ValueRef<'_>| match v {
+            ValueRef::Number(Num::Int(n)) => n.to_string(),
+            ValueRef::String(s) | ValueRef::Array(s) => s.to_string(),
+            other => format!("{other:?}"),
+        };
+        // (which push, abandon the dictionary, rows per chunk, gap between rows)
+        let plans: &[&[(usize, bool, u32, u32)]] = &[
+            &[(0, false, 50, 1), (0, false, 40, 3)],
+            &[(1, false, 30, 1), (1, false, 30, 2)],
+            &[(2, false, 10, 1), (2, false, 10, 1)],
+            &[(3, true, 20, 1), (3, true, 20, 5)],
+            &[(1, false, 20, 1), (3, true, 20, 1)],
+            &[(1, false, 20, 1), (0, false, 5, 1), (2, false, 5, 2)],
+        ];
+        for plan in plans {
+            let mut parts = Vec::new();
+            let mut want = Vec::new();
+            let mut base = 0;
+            for &(which, abandon, n, gap) in *plan {
+                let mut b = ColumnBuilder::new();
+                b.dict_abandoned = abandon;
+                for i in 0..n {
+                    let row = i * gap;
+                    (pushes[which].0)(&mut b, row, i);
+                    want.push((base + row, (pushes[which].1)(i)));
+                }
+                parts.push((base, b));
+                base += n * gap + 1;
+            }
+            let c = merge_column(seg("x"), parts, base);
+            let got: Vec<(u32, String)> = c.iter().map(|(r, v)| (r, show(v))).collect();
+            assert_eq!(got, want, "{plan:?}");
+            assert_eq!(c.kind_counts().iter().sum::<u32>() as usize, want.len());
+        }
     }
 
     #[test]

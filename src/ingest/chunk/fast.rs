@@ -135,6 +135,7 @@ impl ChunkBuilder<'_> {
     }
 }
 
+#[inline]
 fn range(x: u64) -> std::ops::Range<usize> {
     let (start, len) = (
         ((x >> 32) & 0x7fff_ffff) as usize,
@@ -165,6 +166,7 @@ impl Piece {
 
     // Pieces start after a `"` and end at one, or are whole strings pushed onto the
     // unescaped text: their ends are character boundaries.
+    #[inline]
     fn text<'t>(self, record: &'t str, unescaped: &'t str) -> &'t str {
         if self.0 & Piece::UNESCAPED == 0 {
             &record[range(self.0)]
@@ -174,6 +176,7 @@ impl Piece {
     }
 }
 
+#[inline]
 fn pack(start: usize, len: usize) -> u64 {
     ((start as u64) << 32) | len as u64
 }
