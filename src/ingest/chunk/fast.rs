@@ -260,7 +260,7 @@ impl Scan<'_> {
 
     /// [`Scan::string`] that also reads escapes: a [`Piece`] of the record, or of
     /// [`Fast::unescaped`] when the string has escapes.
-    #[inline]
+    #[inline(always)]
     fn string_piece(&mut self) -> Option<Piece> {
         let (start, end) = self.scan_string()?;
         if self.b[end] == b'"' {
@@ -272,27 +272,30 @@ impl Scan<'_> {
 
     /// From a string's first byte to the first `"` or `\\` (its position); `None` at a
     /// control character or the record's end.
-    #[inline]
+    #[inline(always)]
     fn scan_string(&self) -> Option<(usize, usize)> {
-        let (b, start) = (self.b, self.i);
-        let mut i = start;
-        while let Some(word) = b.get(i..i + 8) {
+        let start = self.i;
+        let rest = self.b.get(start..)?;
+        let mut words = rest.chunks_exact(8);
+        let mut at = start;
+        for word in &mut words {
             let w = u64::from_le_bytes(word.try_into().ok()?);
             let m = special_bytes(w);
             if m != 0 {
-                i += (m.trailing_zeros() / 8) as usize;
-                return (b[i] >= 0x20).then_some((start, i));
+                let bit = m.trailing_zeros();
+                let byte = (w >> (bit & !7)) as u8;
+                return (byte >= 0x20).then_some((start, at + (bit / 8) as usize));
             }
-            i += 8;
+            at += 8;
         }
-        while let Some(&c) = b.get(i) {
+        for &c in words.remainder() {
             if c == b'"' || c == b'\\' {
-                return Some((start, i));
+                return Some((start, at));
             }
             if c < 0x20 {
                 return None;
             }
-            i += 1;
+            at += 1;
         }
         None
     }
@@ -366,7 +369,7 @@ impl Scan<'_> {
 
     /// The trie child for the key starting here (after its opening quote), through the
     /// trie's prediction compared with the record's bytes in place.
-    #[inline]
+    #[inline(always)]
     fn child(&mut self, parent: u32, prev: u32) -> Option<u32> {
         let t = &*self.trie;
         let guess = if prev == NONE {
