@@ -638,6 +638,61 @@ fn read_varint(bytes: &[u8]) -> (usize, &[u8]) {
 const DICT_MIN_DISTINCT: usize = 256;
 const DICT_MIN_REPEAT: usize = 4;
 
+/// A builder's payloads: 32 bits each until one needs 64 (timestamps, floats), when they all
+/// widen. Most columns never do, and their chunk builders take half the memory.
+enum Data {
+    Narrow(Vec<u32>),
+    Wide(Vec<u64>),
+}
+
+impl Default for Data {
+    fn default() -> Data {
+        Data::Narrow(Vec::new())
+    }
+}
+
+impl Data {
+    #[inline]
+    fn push(&mut self, d: u64) {
+        match self {
+            Data::Narrow(v) => match u32::try_from(d) {
+                Ok(x) => v.push(x),
+                Err(_) => {
+                    self.widen();
+                    self.push(d);
+                }
+            },
+            Data::Wide(v) => v.push(d),
+        }
+    }
+
+    fn get(&self, i: usize) -> u64 {
+        match self {
+            Data::Narrow(v) => u64::from(v[i]),
+            Data::Wide(v) => v[i],
+        }
+    }
+
+    fn set(&mut self, i: usize, d: u64) {
+        if let (Data::Narrow(_), Err(_)) = (&*self, u32::try_from(d)) {
+            self.widen();
+        }
+        match self {
+            Data::Narrow(v) => v[i] = d as u32,
+            Data::Wide(v) => v[i] = d,
+        }
+    }
+
+    #[cold]
+    fn widen(&mut self) {
+        if let Data::Narrow(v) = self {
+            let mut wide = Vec::with_capacity(v.capacity().max(v.len() + 1));
+            wide.extend(v.iter().map(|&x| u64::from(x)));
+            *self = Data::Wide(wide);
+        }
+    }
+}
+
 /// Builds one column for one chunk of rows (row ids are local to the chunk).
 #[derive(Default)]
 pub struct ColumnBuilder {
@@ -649,7 +704,7 @@ pub struct ColumnBuilder {
     /// Whether `rows` has been written (the values' rows are not consecutive).
     scattered: bool,
     kinds: Vec<u8>,
-    data: Vec<u64>,
+    data: Data,
     arena: Vec<u8>,
     dict: Option<FastMap<Box<str>, u32>>,
     dict_values: Vec<Box<str>>,
@@ -670,7 +725,7 @@ impl ColumnBuilder {
     pub fn with_capacity(values: usize) -> ColumnBuilder {
         ColumnBuilder {
             kinds: Vec::with_capacity(values),
-            data: Vec::with_capacity(values),
+            data: Data::Narrow(Vec::with_capacity(values)),
             ..ColumnBuilder::default()
         }
     }
@@ -791,13 +846,13 @@ impl ColumnBuilder {
         self.dict_abandoned = true;
         self.dict = None;
         let values = std::mem::take(&mut self.dict_values);
-        for (k, d) in self.kinds.iter().zip(self.data.iter_mut()) {
-            if *k == Kind::String as u8 {
-                let s = &values[*d as usize];
+        for (i, &k) in self.kinds.iter().enumerate() {
+            if k == Kind::String as u8 {
+                let s = &values[self.data.get(i) as usize];
                 let off = self.arena.len() as u64;
                 write_varint(&mut self.arena, s.len());
                 self.arena.extend_from_slice(s.as_bytes());
-                *d = off;
+                self.data.set(i, off);
             }
         }
         self.max_data = self.max_data.max(self.arena.len() as u64);
@@ -834,18 +889,24 @@ enum Step<'a> {
 
 impl Step<'_> {
     /// Appends `data` mapped and narrowed to `out`; returns the largest mapped payload.
-    fn copy<T>(self, data: &[u64], out: &mut Vec<T>, narrow: impl Fn(u64) -> T) -> u64 {
+    fn copy<S: Copy + Into<u64>, T>(
+        self,
+        data: &[S],
+        out: &mut Vec<T>,
+        narrow: impl Fn(u64) -> T,
+    ) -> u64 {
         let mut max = 0;
         let mut put = |d: u64| {
             max = max.max(d);
             narrow(d)
         };
         match self {
-            Step::Same => out.extend(data.iter().map(|&d| put(d))),
-            Step::Offset(base) => out.extend(data.iter().map(|&d| put(d + base))),
-            Step::Remap(codes) => {
-                out.extend(data.iter().map(|&d| put(u64::from(codes[d as usize]))))
-            }
+            Step::Same => out.extend(data.iter().map(|&d| put(d.into()))),
+            Step::Offset(base) => out.extend(data.iter().map(|&d| put(d.into() + base))),
+            Step::Remap(codes) => out.extend(
+                data.iter()
+                    .map(|&d| put(u64::from(codes[d.into() as usize]))),
+            ),
         }
         max
     }
@@ -950,13 +1011,16 @@ pub fn merge_column(
         };
         if let Some(step) = step {
             kind_counts[p.kinds[0] as usize] += p.kinds.len() as u32;
-            max = max.max(match &mut data {
-                Payloads32Or64::U32(v) => step.copy(&p.data, v, |d| d as u32),
-                Payloads32Or64::U64(v) => step.copy(&p.data, v, |d| d),
+            max = max.max(match (&mut data, &p.data) {
+                (Payloads32Or64::U32(v), Data::Narrow(d)) => step.copy(d, v, |d| d as u32),
+                (Payloads32Or64::U32(v), Data::Wide(d)) => step.copy(d, v, |d| d as u32),
+                (Payloads32Or64::U64(v), Data::Narrow(d)) => step.copy(d, v, |d| d),
+                (Payloads32Or64::U64(v), Data::Wide(d)) => step.copy(d, v, |d| d),
             });
             continue;
         }
-        for (&k, &d) in p.kinds.iter().zip(&p.data) {
+        for (i, &k) in p.kinds.iter().enumerate() {
+            let d = p.data.get(i);
             kind_counts[k as usize] += 1;
             let d = if k == Kind::Array as u8 {
                 d + arena_base
@@ -1127,7 +1191,7 @@ mod tests {
     fn merges_every_kind_of_chunk_value_for_value() {
         type Push = fn(&mut ColumnBuilder, u32, u32);
         type Expect = fn(u32) -> String;
-        let pushes: [(Push, Expect); 4] = [
+        let pushes: [(Push, Expect); 5] = [
             (
                 |b, row, i| b.push_int(row, i64::from(i) * 7 - 3),
                 |i| format!("{}", i64::from(i) * 7 - 3),
@@ -1144,9 +1208,21 @@ mod tests {
                 |b, row, i| b.push_str(row, &format!("s{i}")),
                 |i| format!("s{i}"),
             ),
+            // Narrow payloads that widen part-way (a float's bits need 64).
+            (
+                |b, row, i| match i % 4 {
+                    3 => b.push_float(row, f64::from(i) + 0.5),
+                    _ => b.push_int(row, i64::from(i)),
+                },
+                |i| match i % 4 {
+                    3 => format!("{}", f64::from(i) + 0.5),
+                    _ => i.to_string(),
+                },
+            ),
         ];
         let show = |v: ValueRef<'_>| match v {
             ValueRef::Number(Num::Int(n)) => n.to_string(),
+            ValueRef::Number(Num::Float(f)) => f.to_string(),
             ValueRef::String(s) | ValueRef::Array(s) => s.to_string(),
             other => format!("{other:?}"),
         };
@@ -1158,6 +1234,7 @@ mod tests {
             &[(3, true, 20, 1), (3, true, 20, 5)],
             &[(1, false, 20, 1), (3, true, 20, 1)],
             &[(1, false, 20, 1), (0, false, 5, 1), (2, false, 5, 2)],
+            &[(4, false, 12, 1), (0, false, 3, 1), (4, false, 2, 3)],
         ];
         for plan in plans {
             let mut parts = Vec::new();
