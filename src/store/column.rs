@@ -638,6 +638,60 @@ fn read_varint(bytes: &[u8]) -> (usize, &[u8]) {
 const DICT_MIN_DISTINCT: usize = 256;
 const DICT_MIN_REPEAT: usize = 4;
 
+/// A builder's kind bytes: one for all values while they agree (most columns), one per value
+/// from the first that differs.
+#[derive(Default)]
+struct KindBytes {
+    len: usize,
+    first: u8,
+    /// Empty while every value has kind `first`.
+    each: Vec<u8>,
+}
+
+impl KindBytes {
+    #[inline]
+    fn push(&mut self, k: u8) {
+        if !self.each.is_empty() {
+            self.each.push(k);
+        } else if self.len == 0 {
+            self.first = k;
+        } else if k != self.first {
+            self.spread(k);
+            return;
+        }
+        self.len += 1;
+    }
+
+    /// Writes out one byte per value so far, then `k`.
+    #[cold]
+    fn spread(&mut self, k: u8) {
+        self.each = vec![self.first; self.len];
+        self.each.push(k);
+        self.len += 1;
+    }
+
+    fn get(&self, i: usize) -> u8 {
+        if self.each.is_empty() {
+            self.first
+        } else {
+            self.each[i]
+        }
+    }
+
+    /// The kind of every value, if they agree (none for an empty builder).
+    fn uniform(&self) -> Option<u8> {
+        (self.len > 0 && self.each.is_empty()).then_some(self.first)
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
 /// A builder's payloads: 32 bits each until one needs 64 (timestamps, floats), when they all
 /// widen. Most columns never do, and their chunk builders take half the memory.
 enum Data {
@@ -663,6 +717,13 @@ impl Data {
                 }
             },
             Data::Wide(v) => v.push(d),
+        }
+    }
+
+    fn capacity(&self) -> usize {
+        match self {
+            Data::Narrow(v) => v.capacity(),
+            Data::Wide(v) => v.capacity(),
         }
     }
 
@@ -703,7 +764,7 @@ pub struct ColumnBuilder {
     first_row: u32,
     /// Whether `rows` has been written (the values' rows are not consecutive).
     scattered: bool,
-    kinds: Vec<u8>,
+    kinds: KindBytes,
     data: Data,
     arena: Vec<u8>,
     dict: Option<FastMap<Box<str>, u32>>,
@@ -724,7 +785,6 @@ impl ColumnBuilder {
     /// A builder with room for `values` values before its vectors grow.
     pub fn with_capacity(values: usize) -> ColumnBuilder {
         ColumnBuilder {
-            kinds: Vec::with_capacity(values),
             data: Data::Narrow(Vec::with_capacity(values)),
             ..ColumnBuilder::default()
         }
@@ -826,7 +886,7 @@ impl ColumnBuilder {
     fn scatter(&mut self, row: u32) {
         self.scattered = true;
         let n = self.kinds.len() as u32;
-        self.rows.reserve(self.kinds.capacity());
+        self.rows.reserve(self.data.capacity());
         self.rows.extend(self.first_row..self.first_row + n);
         self.rows.push(row);
     }
@@ -846,8 +906,8 @@ impl ColumnBuilder {
         self.dict_abandoned = true;
         self.dict = None;
         let values = std::mem::take(&mut self.dict_values);
-        for (i, &k) in self.kinds.iter().enumerate() {
-            if k == Kind::String as u8 {
+        for i in 0..self.kinds.len() {
+            if self.kinds.get(i) == Kind::String as u8 {
                 let s = &values[self.data.get(i) as usize];
                 let off = self.arena.len() as u64;
                 write_varint(&mut self.arena, s.len());
@@ -927,7 +987,12 @@ pub fn merge_column(
 ) -> Column {
     let n: usize = parts.iter().map(|(_, p)| p.len()).sum();
     let dense = n == total_rows as usize;
-    let mut kinds: Vec<u8> = Vec::with_capacity(n);
+    // Kind bytes are written out only when the chunks do not all hold one and the same kind.
+    let one_kind = match parts.first().and_then(|(_, p)| p.kinds.uniform()) {
+        Some(k0) if parts.iter().all(|(_, p)| p.kinds.uniform() == Some(k0)) => Some(k0),
+        _ => None,
+    };
+    let mut kinds: Vec<u8> = Vec::with_capacity(if one_kind.is_some() { 0 } else { n });
     let mut arena = Vec::with_capacity(parts.iter().map(|(_, p)| p.arena.len()).sum());
     let mut present_rows: Vec<u32> = Vec::with_capacity(if dense { 0 } else { n });
 
@@ -991,14 +1056,16 @@ pub fn merge_column(
         }
         let arena_base = arena.len() as u64;
         arena.extend_from_slice(&p.arena);
-        kinds.extend_from_slice(&p.kinds);
+        let uniform = p.kinds.uniform();
+        if one_kind.is_none() {
+            match (uniform, &p.kinds.each) {
+                (Some(k), _) => kinds.extend(std::iter::repeat_n(k, p.kinds.len())),
+                (None, each) => kinds.extend_from_slice(each),
+            }
+        }
         // A chunk whose values all have one kind (most do) is copied by a loop without a
         // branch per value; a mixed chunk, or strings spilled from a dropped dictionary, take
         // the general loop.
-        let uniform = match p.kinds.first() {
-            Some(&k0) if p.kinds.iter().all(|&k| k == k0) => Some(k0),
-            _ => None,
-        };
         let step = match uniform {
             Some(k) if k == Kind::Array as u8 => Some(Step::Offset(arena_base)),
             Some(k) if k == Kind::String as u8 => match (&dict, p.uses_dictionary()) {
@@ -1010,7 +1077,7 @@ pub fn merge_column(
             None => None,
         };
         if let Some(step) = step {
-            kind_counts[p.kinds[0] as usize] += p.kinds.len() as u32;
+            kind_counts[p.kinds.get(0) as usize] += p.kinds.len() as u32;
             max = max.max(match (&mut data, &p.data) {
                 (Payloads32Or64::U32(v), Data::Narrow(d)) => step.copy(d, v, |d| d as u32),
                 (Payloads32Or64::U32(v), Data::Wide(d)) => step.copy(d, v, |d| d as u32),
@@ -1019,8 +1086,8 @@ pub fn merge_column(
             });
             continue;
         }
-        for (i, &k) in p.kinds.iter().enumerate() {
-            let d = p.data.get(i);
+        for i in 0..p.kinds.len() {
+            let (k, d) = (p.kinds.get(i), p.data.get(i));
             kind_counts[k as usize] += 1;
             let d = if k == Kind::Array as u8 {
                 d + arena_base
@@ -1053,9 +1120,10 @@ pub fn merge_column(
     };
     let ranks = (!dense).then(|| RankIndex::new(present_rows, total_rows));
     arena.shrink_to_fit();
-    let kinds = match kinds.first() {
-        Some(&k0) if kinds.iter().all(|&k| k == k0) => Kinds::Uniform(k0),
-        None => Kinds::Uniform(Kind::Null as u8),
+    let kinds = match (one_kind, kinds.first()) {
+        (Some(k0), _) => Kinds::Uniform(k0),
+        (None, Some(&k0)) if kinds.iter().all(|&k| k == k0) => Kinds::Uniform(k0),
+        (None, None) => Kinds::Uniform(Kind::Null as u8),
         _ => Kinds::Each(kinds.into()),
     };
     let data = match data {
