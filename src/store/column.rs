@@ -790,7 +790,7 @@ impl ColumnBuilder {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push_raw(&mut self, row: u32, kind: u8, data: u64) {
         if self.scattered {
             self.rows.push(row);
