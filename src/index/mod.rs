@@ -353,7 +353,9 @@ fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
     let mut trues = Vec::new();
     let mut numbers: FastMap<u64, Vec<u32>> = FastMap::default();
     let mut strings: FastMap<String, Vec<u32>> = FastMap::default();
-    for (row, slot) in c.slots() {
+    let coded = use_codes && c.for_each_code(|row, code| by_code[code as usize].push(row));
+    let slots = (!coded).then(|| c.slots()).into_iter().flatten();
+    for (row, slot) in slots {
         match c.kind_at(slot) {
             Kind::Null => nulls.push(row),
             Kind::False => falses.push(row),

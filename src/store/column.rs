@@ -386,6 +386,29 @@ impl Column {
         }
     }
 
+    /// Calls `f(row, code)` for every value, in row order, when every value is a
+    /// dictionary-coded string (index builds read them so, without a kind dispatch and a
+    /// payload decode per value); false, calling nothing, for any other column.
+    pub(crate) fn for_each_code(&self, mut f: impl FnMut(u32, u32)) -> bool {
+        let p = self.parts();
+        if p.dict.is_none() || !matches!(self.kinds, Kinds::Uniform(k) if k == Kind::String as u8) {
+            return false;
+        }
+        fn each(p: &Decoded, codes: impl Iterator<Item = u32>, f: &mut impl FnMut(u32, u32)) {
+            if p.dense {
+                codes.enumerate().for_each(|(row, c)| f(row as u32, c));
+            } else {
+                p.present.iter().zip(codes).for_each(|(row, c)| f(row, c));
+            }
+        }
+        match &self.data {
+            Payloads::Zero => each(p, std::iter::repeat_n(0, self.len), &mut f),
+            Payloads::U32(v) => each(p, v.iter().copied(), &mut f),
+            Payloads::U64(v) => each(p, v.iter().map(|&c| c as u32), &mut f),
+        }
+        true
+    }
+
     #[inline]
     fn payload(&self, slot: usize) -> u64 {
         match &self.data {
@@ -1324,6 +1347,40 @@ mod tests {
             assert_eq!(got, want, "{plan:?}");
             assert_eq!(c.kind_counts().iter().sum::<u32>() as usize, want.len());
         }
+    }
+
+    /// Dictionary codes by row for dense and sparse columns, one value (payloads all zero)
+    /// or several, and nothing for columns that are not all coded strings.
+    #[test]
+    fn codes_are_visited_by_row() {
+        let codes = |c: &Column| {
+            let mut seen = Vec::new();
+            let dict = c.dictionary().map(<[Box<str>]>::to_vec);
+            c.for_each_code(|row, code| {
+                seen.push((row, dict.as_ref().unwrap()[code as usize].clone()))
+            })
+            .then_some(seen)
+        };
+        let build = |rows: &[(u32, &str)], total: u32| {
+            let mut b = ColumnBuilder::new();
+            for &(row, v) in rows {
+                b.push_str(row, v);
+            }
+            merge_column(seg("x"), vec![(0, b)], total)
+        };
+        for (rows, total) in [
+            (&[(0, "a"), (1, "b"), (2, "a")][..], 3),
+            (&[(0, "a"), (1, "a"), (2, "a")][..], 3),
+            (&[(1, "b"), (5, "a"), (6, "b")][..], 10),
+            (&[(4, "only")][..], 10),
+        ] {
+            let want: Vec<(u32, Box<str>)> = rows.iter().map(|&(r, v)| (r, v.into())).collect();
+            assert_eq!(codes(&build(rows, total)), Some(want), "{rows:?}");
+        }
+        let mut mixed = ColumnBuilder::new();
+        mixed.push_str(0, "a");
+        mixed.push_int(1, 5);
+        assert_eq!(codes(&merge_column(seg("x"), vec![(0, mixed)], 2)), None);
     }
 
     #[test]
