@@ -6,9 +6,8 @@
 //! plain: compact, with keys the trie predicts. This scanner handles such records, checks
 //! them against SPEC §1.3 as it goes, and *declines* anything else — an exponent, a long
 //! number, a `-0`, a repeated or case-colliding key, a record that would have a finding,
-//! normalisation rules it does not model — before a single column
-//! has changed: values are collected as [`Event`]s and pushed only once the whole record has
-//! been read. A declined record goes through the tape path ([`ChunkBuilder::add`]), which
+//! normalisation rules it does not model — before a single column has changed: values are
+//! collected as [`Event`]s and pushed only once the whole record has been read. A declined record goes through the tape path ([`ChunkBuilder::add`]), which
 //! handles everything, so the fast path only ever has to be right about what it accepts.
 //! Tests load the same inputs with the fast path on and off and require identical stores and
 //! reports.
@@ -25,8 +24,8 @@
 //! - Arrays of such strings, integers and booleans (stored as compact JSON, which for them is
 //!   the tokens joined by commas).
 //! - Normalisation as [`normalise::members`](super::normalise::members): export names
-//!   renamed when the record has `id` and no `deviceId` (guessed from the previous record and
-//!   checked at its end), `authentication.type` and `.x509Thumbprint` lifted to the top level,
+//!   renamed when the record has `id` and no `deviceId` (told by the first member when that
+//!   is `id` or `deviceId`, else guessed from the previous record; checked at the end), `authentication.type` and `.x509Thumbprint` lifted to the top level,
 //!   `authentication`'s other members and `importMode` read but not stored. When a twin name
 //!   is also spelled out, both land on one trie node: a repeat, and the record is declined.
 
@@ -38,7 +37,7 @@ use crate::store::RowSource;
 struct Event {
     node: u32,
     kind: Ev,
-    /// Strings: start and length in the record (`start << 32 | len`); arrays: the same in
+    /// Strings: a [`Piece`]; arrays: start and length (`start << 32 | len`) in
     /// [`Fast::arrays`]; numbers: `i64` or `f64` bits.
     x: u64,
 }
@@ -531,6 +530,22 @@ impl Scan<'_> {
         }
     }
 
+    /// A member's key, from its opening quote to past the `:`: its trie node, visited
+    /// (declined when it repeats a key of the object or collides with one by case).
+    #[inline(always)]
+    fn member(&mut self, parent: u32, prev: &mut u32, stamp: u32) -> Option<u32> {
+        self.eat(b'"')?;
+        let child = self.child(parent, *prev)?;
+        *prev = child;
+        if !matches!(self.trie.visit(child, stamp), Visit::First) {
+            return None;
+        }
+        self.ws();
+        self.eat(b':')?;
+        self.ws();
+        Some(child)
+    }
+
     /// The `properties` object after its `{`: `desired` and `reported` are sections.
     fn properties(&mut self, parent: u32) -> Option<()> {
         let stamp = self.trie.begin_object();
@@ -540,15 +555,7 @@ impl Scan<'_> {
         }
         let mut prev = NONE;
         loop {
-            self.eat(b'"')?;
-            let child = self.child(parent, prev)?;
-            prev = child;
-            if !matches!(self.trie.visit(child, stamp), Visit::First) {
-                return None;
-            }
-            self.ws();
-            self.eat(b':')?;
-            self.ws();
+            let child = self.member(parent, &mut prev, stamp)?;
             let key = &*self.trie.nodes[child as usize].key;
             if key == "desired" || key == "reported" {
                 if self.value(child, 0, 2)? > validate::PROPERTY_LIMIT {
@@ -619,15 +626,7 @@ impl Scan<'_> {
         }
         let mut prev = NONE;
         loop {
-            self.eat(b'"')?;
-            let child = self.child(parent, prev)?;
-            prev = child;
-            if !matches!(self.trie.visit(child, stamp), Visit::First) {
-                return None;
-            }
-            self.ws();
-            self.eat(b':')?;
-            self.ws();
+            let child = self.member(parent, &mut prev, stamp)?;
             let flags = self.trie.nodes[child as usize].flags;
             // `$metadata` and `$version` at a section's root are system members: neither
             // checked nor counted.
