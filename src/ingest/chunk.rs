@@ -339,15 +339,17 @@ fn key_flags(key: &str) -> u8 {
     f
 }
 
-/// Whether the text holds a bare `-0` value (not `-0.5`, `-0e1`, nor `dev-0` in a string):
-/// the tape cannot tell it from `0`. A look-alike inside a string (`"a:-0"`) only costs that
-/// record the slower path.
+/// Whether the text holds a bare `-0` value (not `-0.5`, `-0e1`, nor `-0` in a string): the
+/// tape cannot tell it from `0`.
 ///
-/// Every record has dozens of `-` (dates, ids), so this walks them with one `memchr` pass
-/// and looks at the neighbours, rather than restarting a substring search per `-0`. Callers
-/// holding the tape ask only when it has an integer zero ([`tape_has_zero`]).
+/// Every record has dozens of `-` (dates, ids), so this first walks them with one `memchr`
+/// pass and looks at the neighbours; only a record with a look-alike (`"a:-0"`, rare) is
+/// then read token by token to see whether it stands outside every string. Exact, so that
+/// the tape path marks the same rows irregular as the fast path, which declines every `-0`
+/// value and reads strings for what they are. Callers holding the tape ask only when it has
+/// an integer zero ([`tape_has_zero`]).
 pub fn has_negative_zero(record: &[u8]) -> bool {
-    memchr::memchr_iter(b'-', record).any(|i| {
+    let bare_at = |i: usize| {
         record.get(i + 1) == Some(&b'0')
             && !matches!(record.get(i + 2), Some(b'0'..=b'9' | b'.' | b'e' | b'E'))
             && record[..i]
@@ -355,7 +357,22 @@ pub fn has_negative_zero(record: &[u8]) -> bool {
                 .rev()
                 .find(|b| !b.is_ascii_whitespace())
                 .is_some_and(|b| matches!(b, b':' | b',' | b'['))
-    })
+    };
+    if !memchr::memchr_iter(b'-', record).any(bare_at) {
+        return false;
+    }
+    let mut in_string = false;
+    let mut i = 0;
+    while i < record.len() {
+        match record[i] {
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            b'-' if !in_string && bare_at(i) => return true,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 /// Whether a tape holds an integer zero, the only node a `-0` in the text can have become.
@@ -779,6 +796,12 @@ mod tests {
         assert!(!has_negative_zero(
             br#"{"a":-0.5,"b":-0e1,"c":"dev-0","d":"2024-05-0\u0031"}"#
         ));
+        // Look-alikes inside strings, escaped quotes included (a fuzzer found the tape path
+        // marking such a row irregular where the fast path did not).
+        assert!(!has_negative_zero(br#"{"deviceId":":-0,m1","a":0}"#));
+        assert!(!has_negative_zero(br#"{"k":"x\":-0","a":0}"#));
+        assert!(has_negative_zero(br#"{"k":"x\\","a":-0}"#));
+        assert!(has_negative_zero(br#"{"k":":-0","a":-0}"#));
     }
 
     #[test]
