@@ -317,7 +317,7 @@ impl Trie {
     }
 }
 
-/// The key reads the same in the document as unescaped: it has no `"`, `\\` or control
+/// The key reads the same in the document as unescaped: it has no `"`, `\` or control
 /// character, so the fast path may compare a record's bytes with it directly.
 const PLAIN: u8 = 1;
 /// The key breaks no naming rule inside a section (SPEC §1.3).
