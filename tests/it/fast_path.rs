@@ -201,6 +201,15 @@ const SPLICES: &[&str] = &[
     "\"authentication\":{\"type\":\"t\"},",
     "\"moduleId\":\"m\",",
     "\"a.b\":1,",
+    "\r",
+    "\u{0}",
+    "\u{7f}",
+    "\u{2028}",
+    "1.5",
+    "-7",
+    "tRue",
+    "\"\\u0000\"",
+    "\"\\ud83d\"",
 ];
 
 proptest! {
