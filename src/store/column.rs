@@ -1179,7 +1179,7 @@ pub fn merge_column(
 
 /// Byte-string equality without a call into `memcmp` for the short strings twins are made
 /// of (keys, enum-like values): whole words, the last one overlapping the one before.
-#[inline]
+#[inline(always)]
 pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
