@@ -11,7 +11,9 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+
+use hashbrown::HashTable;
 use std::sync::OnceLock;
 
 use roaring::RoaringBitmap;
@@ -656,6 +658,12 @@ fn read_varint(bytes: &[u8]) -> (usize, &[u8]) {
     (0, &[])
 }
 
+/// The hash of a dictionary value in a chunk builder's table.
+#[inline]
+fn dict_hash(s: &str) -> u64 {
+    BuildHasherDefault::<FxHasher>::default().hash_one(s)
+}
+
 /// Above this many distinct strings a chunk stops dictionary-coding a column, unless the
 /// strings repeat at least four times on average.
 const DICT_MIN_DISTINCT: usize = 256;
@@ -790,7 +798,8 @@ pub struct ColumnBuilder {
     kinds: KindBytes,
     data: Data,
     arena: Vec<u8>,
-    dict: Option<FastMap<Box<str>, u32>>,
+    /// Codes by the hash of their value (`dict_values[code]`), compared without `memcmp`.
+    dict: Option<HashTable<u32>>,
     dict_values: Vec<Box<str>>,
     dict_abandoned: bool,
     /// The dictionary code pushed last.
@@ -877,13 +886,17 @@ impl ColumnBuilder {
                 // Values often repeat the previous row's: no hashing then.
                 Some(last) if same_bytes(last.as_bytes(), s.as_bytes()) => self.last_code,
                 _ => {
-                    let dict = self.dict.get_or_insert_with(FastMap::default);
-                    let next = self.dict_values.len() as u32;
-                    match dict.get(s) {
+                    let dict = self.dict.get_or_insert_with(HashTable::new);
+                    let values = &mut self.dict_values;
+                    let hash = dict_hash(s);
+                    let same = |&c: &u32| same_bytes(values[c as usize].as_bytes(), s.as_bytes());
+                    match dict.find(hash, same) {
                         Some(&c) => c,
                         None => {
-                            dict.insert(s.into(), next);
-                            self.dict_values.push(s.into());
+                            let next = values.len() as u32;
+                            values.push(s.into());
+                            let values = &*values;
+                            dict.insert_unique(hash, next, |&c| dict_hash(&values[c as usize]));
                             next
                         }
                     }
