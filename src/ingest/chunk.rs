@@ -220,7 +220,7 @@ impl Trie {
     /// same object (or [`NONE`] for its first member): the trie remembers which key followed
     /// it last time, so records shaped like the previous one hit on the first comparison, even
     /// when optional members come and go elsewhere.
-    #[inline]
+    #[inline(always)]
     fn child(&mut self, parent: u32, prev: u32, key: &str) -> u32 {
         let guess = if prev == NONE {
             self.nodes[parent as usize].hint
