@@ -376,14 +376,23 @@ impl Scan<'_> {
         } else {
             t.nodes[prev as usize].next
         };
-        let node = t.nodes.get(guess as usize);
-        if let Some(node) = node.filter(|n| n.flags & PLAIN != 0) {
-            let key = node.key.as_bytes();
-            let end = self.i + key.len();
-            if self.b.get(end) == Some(&b'"') && super::same_bytes(&self.b[self.i..end], key) {
-                self.i = end + 1;
-                return Some(guess);
+        // The predicted key, then the one that followed it (the predicted member is
+        // optional and absent this time).
+        let mut guess = guess;
+        for _ in 0..2 {
+            let Some(node) = t.nodes.get(guess as usize) else {
+                break;
+            };
+            if node.flags & PLAIN != 0 {
+                let key = node.key.as_bytes();
+                let end = self.i + key.len();
+                if self.b.get(end) == Some(&b'"') && super::same_bytes(&self.b[self.i..end], key)
+                {
+                    self.i = end + 1;
+                    return Some(guess);
+                }
             }
+            guess = node.next;
         }
         let key = self.string_piece()?.text(self.text, self.unescaped);
         Some(self.trie.child_unpredicted(parent, prev, key))
