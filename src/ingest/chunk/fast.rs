@@ -386,8 +386,7 @@ impl Scan<'_> {
             if node.flags & PLAIN != 0 {
                 let key = node.key.as_bytes();
                 let end = self.i + key.len();
-                if self.b.get(end) == Some(&b'"') && super::same_bytes(&self.b[self.i..end], key)
-                {
+                if self.b.get(end) == Some(&b'"') && super::same_bytes(&self.b[self.i..end], key) {
                     self.i = end + 1;
                     return Some(guess);
                 }
