@@ -563,7 +563,6 @@ impl<'c> ChunkBuilder<'c> {
     ) -> Result<(), String> {
         let mut members: Vec<Member<'_, '_>> = Vec::with_capacity(24);
         normalise::members(tape, &mut members).map_err(str::to_string)?;
-        let row = self.out.rows.len() as u32;
         let mut findings = Vec::new();
         validate::record(&members, &mut findings);
         if !findings.is_empty() {
@@ -572,11 +571,7 @@ impl<'c> ChunkBuilder<'c> {
                 self.finding(span, rule, path, detail);
             }
         }
-        self.out.rows.push(RowSource {
-            file: self.file,
-            len: (span.end - span.start) as u32,
-            offset: span.start as u64,
-        });
+        let row = self.new_row(span);
         // A `-0` reads as the integer 0 on the tape, but as the float -0.0 in JSON readers
         // that build values (and in the reference); such rare rows answer from their twin.
         let mut irregular = negative_zero;
@@ -595,6 +590,17 @@ impl<'c> ChunkBuilder<'c> {
             self.out.irregular.push(row);
         }
         Ok(())
+    }
+
+    /// Adds the row of a record (by both paths); returns its id in the chunk.
+    fn new_row(&mut self, span: RecordSpan) -> u32 {
+        let row = self.out.rows.len() as u32;
+        self.out.rows.push(RowSource {
+            file: self.file,
+            len: (span.end - span.start) as u32,
+            offset: span.start as u64,
+        });
+        row
     }
 
     #[inline]

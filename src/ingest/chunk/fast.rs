@@ -30,7 +30,6 @@
 //!   is also spelled out, both land on one trie node: a repeat, and the record is declined.
 
 use super::{validate, ChunkBuilder, RecordSpan, Trie, Visit, KEY_OK, META, NONE, PLAIN};
-use crate::store::RowSource;
 
 /// A value found for a trie node, pushed into its column when the record is accepted.
 #[derive(Clone, Copy)]
@@ -105,12 +104,7 @@ impl ChunkBuilder<'_> {
             self.fast = fast;
             return false;
         };
-        let row = self.out.rows.len() as u32;
-        self.out.rows.push(RowSource {
-            file: self.file,
-            len: (span.end - span.start) as u32,
-            offset: span.start as u64,
-        });
+        let row = self.new_row(span);
         for e in &fast.events {
             let col = self.column(e.node);
             match e.kind {
@@ -239,6 +233,24 @@ impl Scan<'_> {
                 Some(true)
             }
             b'}' => {
+                self.i += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    /// [`Scan::next_member`] for an array's elements: `,` or `]`.
+    #[inline]
+    fn next_element(&mut self) -> Option<bool> {
+        self.ws();
+        match self.peek() {
+            b',' => {
+                self.i += 1;
+                self.ws();
+                Some(true)
+            }
+            b']' => {
                 self.i += 1;
                 Some(false)
             }
@@ -693,19 +705,10 @@ impl Scan<'_> {
                     // Nulls (a finding in sections), objects, nested arrays: the tape path.
                     _ => return None,
                 }
-                self.ws();
-                match self.peek() {
-                    b',' => {
-                        self.i += 1;
-                        self.ws();
-                        self.arrays.push(',');
-                    }
-                    b']' => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return None,
+                if !self.next_element()? {
+                    break;
                 }
+                self.arrays.push(',');
             }
         }
         self.arrays.push(']');
@@ -805,17 +808,8 @@ impl Scan<'_> {
                 }
                 loop {
                     self.skip(depth + 1)?;
-                    self.ws();
-                    match self.peek() {
-                        b',' => {
-                            self.i += 1;
-                            self.ws();
-                        }
-                        b']' => {
-                            self.i += 1;
-                            return Some(());
-                        }
-                        _ => return None,
+                    if !self.next_element()? {
+                        return Some(());
                     }
                 }
             }
