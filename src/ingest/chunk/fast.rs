@@ -225,24 +225,17 @@ impl Scan<'_> {
     /// whether the object goes on.
     #[inline]
     fn next_member(&mut self) -> Option<bool> {
-        self.ws();
-        match self.peek() {
-            b',' => {
-                self.i += 1;
-                self.ws();
-                Some(true)
-            }
-            b'}' => {
-                self.i += 1;
-                Some(false)
-            }
-            _ => None,
-        }
+        self.next_item(b'}')
     }
 
     /// [`Scan::next_member`] for an array's elements: `,` or `]`.
     #[inline]
     fn next_element(&mut self) -> Option<bool> {
+        self.next_item(b']')
+    }
+
+    #[inline(always)]
+    fn next_item(&mut self, close: u8) -> Option<bool> {
         self.ws();
         match self.peek() {
             b',' => {
@@ -250,7 +243,7 @@ impl Scan<'_> {
                 self.ws();
                 Some(true)
             }
-            b']' => {
+            c if c == close => {
                 self.i += 1;
                 Some(false)
             }
