@@ -32,7 +32,9 @@ use rayon::prelude::*;
 use roaring::RoaringBitmap;
 
 pub(crate) use buf::{Backing, Buf};
-pub use column::{merge_column, Column, ColumnBuilder, Kind, Num, ValueRef, KINDS};
+pub use column::{
+    merge_column, Column, ColumnAssembler, ColumnBuilder, Kind, Num, ValueRef, KINDS,
+};
 pub(crate) use column::{
     same_bytes, ColumnSource, Decoded, FastMap, FastSet, Kinds, Payloads, RankIndex,
 };

@@ -1,0 +1,299 @@
+//! Chunk builders into one column: a [`ColumnAssembler`] takes each chunk's builder in chunk
+//! order as soon as the chunk is parsed (so that a chunk's memory is reused by the next one
+//! while it is still in cache), and [`ColumnAssembler::finish`] makes the column.
+
+use std::sync::OnceLock;
+
+use super::{
+    write_varint, Column, ColumnBuilder, Data, Decoded, FastMap, Kind, KindBytes, Kinds, Parts,
+    Payloads, RankIndex, KINDS,
+};
+
+/// Above this many distinct strings a merged column gives up its dictionary.
+const GLOBAL_DICT_MAX: usize = 1 << 16;
+
+/// A dictionary under construction: codes by value, values by code.
+type Dictionary = (FastMap<Box<str>, u32>, Vec<Box<str>>);
+
+/// How a chunk of one kind maps its payloads into the merged column.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Same,
+    /// Arena offsets, moved by where the chunk's arena lands.
+    Offset(u64),
+    /// Dictionary codes, renumbered into the merged dictionary.
+    Remap(&'a [u32]),
+}
+
+impl Step<'_> {
+    /// Appends `data` mapped and narrowed to `out`; returns the largest mapped payload.
+    fn copy<S: Copy + Into<u64>, T>(
+        self,
+        data: &[S],
+        out: &mut Vec<T>,
+        narrow: impl Fn(u64) -> T,
+    ) -> u64 {
+        let mut max = 0;
+        let mut put = |d: u64| {
+            max = max.max(d);
+            narrow(d)
+        };
+        match self {
+            Step::Same => out.extend(data.iter().map(|&d| put(d.into()))),
+            Step::Offset(base) => out.extend(data.iter().map(|&d| put(d.into() + base))),
+            Step::Remap(codes) => out.extend(
+                data.iter()
+                    .map(|&d| put(u64::from(codes[d.into() as usize]))),
+            ),
+        }
+        max
+    }
+
+    /// The largest payload it can map `max_data` to.
+    fn bound(self, max_data: u64, dict_len: usize) -> u64 {
+        match self {
+            Step::Same => max_data,
+            Step::Offset(base) => max_data.saturating_add(base),
+            Step::Remap(_) => dict_len as u64,
+        }
+    }
+}
+
+impl KindBytes {
+    /// Appends the kinds of `other`, keeping one byte while all agree.
+    fn append(&mut self, other: &KindBytes) {
+        if other.is_empty() {
+            return;
+        }
+        if self.each.is_empty() {
+            match other.uniform() {
+                Some(k) if self.len == 0 || k == self.first => {
+                    self.first = k;
+                    self.len += other.len;
+                    return;
+                }
+                _ => self.each = vec![self.first; self.len],
+            }
+        }
+        match other.uniform() {
+            Some(k) => self.each.extend(std::iter::repeat_n(k, other.len)),
+            None => self.each.extend_from_slice(&other.each),
+        }
+        self.len += other.len;
+    }
+}
+
+/// One column under assembly from chunk builders given in row order.
+pub struct ColumnAssembler {
+    segments: Vec<Box<str>>,
+    /// Values so far.
+    n: usize,
+    /// The present rows, written only once they stop being `0..n` (while a column has a
+    /// value in every row so far, as most do, its rows are implied).
+    rows: Vec<u32>,
+    scattered: bool,
+    kinds: KindBytes,
+    data: Data,
+    arena: Vec<u8>,
+    /// Kept while every chunk kept a dictionary and their union stays small.
+    dict: Option<Dictionary>,
+    kind_counts: [u32; KINDS],
+    max: u64,
+}
+
+impl ColumnAssembler {
+    pub fn new(segments: Vec<Box<str>>) -> ColumnAssembler {
+        ColumnAssembler {
+            segments,
+            n: 0,
+            rows: Vec::new(),
+            scattered: false,
+            kinds: KindBytes::default(),
+            data: Data::default(),
+            arena: Vec::new(),
+            dict: Some(Default::default()),
+            kind_counts: [0; KINDS],
+            max: 0,
+        }
+    }
+
+    /// Appends a chunk's builder whose first row has id `base` in the store; chunks come in
+    /// row order.
+    pub fn append(&mut self, base: u32, p: ColumnBuilder) {
+        self.append_rows(base, &p);
+        self.kinds.append(&p.kinds);
+
+        let mut remap: Vec<u32> = Vec::new();
+        if p.uses_dictionary() {
+            if let Some((map, values)) = &mut self.dict {
+                remap = p
+                    .dict_values
+                    .iter()
+                    .map(|s| {
+                        *map.entry(s.clone()).or_insert_with(|| {
+                            values.push(s.clone());
+                            (values.len() - 1) as u32
+                        })
+                    })
+                    .collect();
+                if values.len() > GLOBAL_DICT_MAX {
+                    self.drop_dictionary();
+                }
+            }
+        } else if self.dict.is_some() {
+            self.drop_dictionary();
+        }
+
+        let arena_base = self.arena.len() as u64;
+        self.arena.extend_from_slice(&p.arena);
+        // A chunk whose values all have one kind (most do) is copied by a loop without a
+        // branch per value; a mixed chunk, or strings spilled from a chunk's dictionary, take
+        // the general loop.
+        let dict_len = self.dict.as_ref().map_or(0, |(_, v)| v.len());
+        let step = match p.kinds.uniform() {
+            Some(k) if k == Kind::Array as u8 => Some(Step::Offset(arena_base)),
+            Some(k) if k == Kind::String as u8 => match (&self.dict, p.uses_dictionary()) {
+                (Some(_), _) => Some(Step::Remap(&remap)),
+                (None, false) => Some(Step::Offset(arena_base)),
+                (None, true) => None,
+            },
+            Some(_) => Some(Step::Same),
+            None => None,
+        };
+        if let Some(step) = step {
+            self.kind_counts[p.kinds.get(0) as usize] += p.kinds.len() as u32;
+            if step.bound(p.max_data, dict_len) > u64::from(u32::MAX) {
+                self.data.widen();
+            }
+            let max = match (&mut self.data, &p.data) {
+                (Data::Narrow(v), Data::Narrow(d)) => step.copy(d, v, |d| d as u32),
+                (Data::Narrow(v), Data::Wide(d)) => step.copy(d, v, |d| d as u32),
+                (Data::Wide(v), Data::Narrow(d)) => step.copy(d, v, |d| d),
+                (Data::Wide(v), Data::Wide(d)) => step.copy(d, v, |d| d),
+            };
+            self.max = self.max.max(max);
+        } else {
+            for i in 0..p.kinds.len() {
+                let (k, d) = (p.kinds.get(i), p.data.get(i));
+                self.kind_counts[k as usize] += 1;
+                let d = if k == Kind::Array as u8 {
+                    d + arena_base
+                } else if k == Kind::String as u8 {
+                    if self.dict.is_some() {
+                        u64::from(remap[d as usize])
+                    } else if p.uses_dictionary() {
+                        self.spill(&p.dict_values[d as usize])
+                    } else {
+                        d + arena_base
+                    }
+                } else {
+                    d
+                };
+                self.max = self.max.max(d);
+                self.data.push(d);
+            }
+        }
+        self.n += p.len();
+    }
+
+    /// Notes the rows of `p`'s values, `base` on from the ones so far.
+    fn append_rows(&mut self, base: u32, p: &ColumnBuilder) {
+        let consecutive_from_here = !p.scattered && base as usize + p.first_row as usize == self.n;
+        if !self.scattered && consecutive_from_here {
+            return;
+        }
+        if !self.scattered {
+            self.scattered = true;
+            self.rows = (0..self.n as u32).collect();
+        }
+        self.rows.extend(p.rows().map(|r| r + base));
+    }
+
+    /// Writes `s` to the arena; returns its offset.
+    fn spill(&mut self, s: &str) -> u64 {
+        let off = self.arena.len() as u64;
+        write_varint(&mut self.arena, s.len());
+        self.arena.extend_from_slice(s.as_bytes());
+        off
+    }
+
+    /// Gives up the dictionary: the strings so far move to the arena.
+    fn drop_dictionary(&mut self) {
+        let Some((_, values)) = self.dict.take() else {
+            return;
+        };
+        for i in 0..self.n {
+            if self.kinds.get(i) == Kind::String as u8 {
+                let off = self.spill(&values[self.data.get(i) as usize]);
+                self.max = self.max.max(off);
+                self.data.set(i, off);
+            }
+        }
+    }
+
+    /// The column over a store of `total_rows` rows.
+    pub fn finish(self, total_rows: u32) -> Column {
+        let n = self.n;
+        let dense = !self.scattered && n == total_rows as usize;
+        let (present, ranks) = if dense {
+            (crate::index::all_rows(total_rows), None)
+        } else {
+            let rows = if self.scattered {
+                self.rows
+            } else {
+                (0..n as u32).collect()
+            };
+            (
+                crate::index::bitmap_from_sorted(&rows),
+                Some(RankIndex::new(rows, total_rows)),
+            )
+        };
+        let mut arena = self.arena;
+        arena.shrink_to_fit();
+        let kinds = match (self.kinds.uniform(), self.kinds.each) {
+            (Some(k), _) => Kinds::Uniform(k),
+            (None, each) if each.is_empty() => Kinds::Uniform(Kind::Null as u8),
+            (None, each) => Kinds::Each(each.into()),
+        };
+        let data = match self.data {
+            _ if self.max == 0 => Payloads::Zero,
+            Data::Narrow(v) => Payloads::U32(v.into()),
+            Data::Wide(v) if self.max <= u64::from(u32::MAX) => {
+                Payloads::U32(v.into_iter().map(|d| d as u32).collect::<Vec<_>>().into())
+            }
+            Data::Wide(v) => Payloads::U64(v.into()),
+        };
+        let dotted = self.segments.join(".");
+        Column {
+            segments: self.segments,
+            dotted,
+            parts: Parts::Built(Decoded {
+                dense,
+                present,
+                ranks,
+                dict: self.dict.map(|(_, v)| v),
+                index: None,
+            }),
+            len: n,
+            kinds,
+            data,
+            arena: arena.into(),
+            kind_counts: self.kind_counts,
+            sorted: OnceLock::new(),
+        }
+    }
+}
+
+/// Concatenates chunk builders (in chunk order, each with the row id of its first row) into
+/// one column over `total_rows` rows.
+pub fn merge_column(
+    segments: Vec<Box<str>>,
+    parts: Vec<(u32, ColumnBuilder)>,
+    total_rows: u32,
+) -> Column {
+    let mut a = ColumnAssembler::new(segments);
+    for (base, p) in parts {
+        a.append(base, p);
+    }
+    a.finish(total_rows)
+}
