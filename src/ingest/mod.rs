@@ -1,6 +1,7 @@
 //! From input bytes to a [`Store`]: split every input into chunks of records, parse the chunks
-//! in parallel (simd-json tapes with per-thread scratch), build per-chunk column builders, and
-//! merge them in chunk order so that row ids follow file order (files in the order given).
+//! in parallel (a one-pass scanner, simd-json tapes for what it declines), build per-chunk
+//! column builders, and append them to the columns in chunk order as they finish, so that row
+//! ids follow file order (files in the order given).
 
 mod chunk;
 pub(crate) mod normalise;
@@ -9,8 +10,8 @@ mod validate;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -21,7 +22,7 @@ pub use validate::{Finding, Rule};
 
 use crate::error::{LoadError, Location};
 use crate::source::{strip_bom, SourceFile};
-use crate::store::{Column, ColumnBuilder, Store};
+use crate::store::{Column, ColumnAssembler, RowSource, Store};
 use chunk::{ChunkBuilder, ChunkOutput, PathCensus, RecordSpan};
 
 /// A record larger than this is skipped (and reported) instead of parsed: the largest twin the
@@ -126,7 +127,8 @@ pub struct LoadReport {
     pub bytes: u64,
     #[serde(serialize_with = "as_millis")]
     pub elapsed: Duration,
-    /// Where the time went: parsing chunks, merging columns, building indexes (milliseconds).
+    /// Where the time went: parsing and appending chunks, finishing columns, building indexes
+    /// (milliseconds).
     pub phases: Phases,
     /// Set when the fleet was opened from a snapshot: the report above is then the one of
     /// the load that made the snapshot, and this says which file was opened and how fast.
@@ -137,7 +139,9 @@ pub struct LoadReport {
 /// Wall time of each load phase, in milliseconds, and how the records were parsed.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct Phases {
+    /// Parsing the chunks and appending them to the columns as they finish.
     pub parse_ms: f64,
+    /// Finishing the columns: presence bitmaps, rank indexes, payload widths.
     pub merge_ms: f64,
     pub index_ms: f64,
     /// Records read by the one-pass scanner; the others went through the parser's tape
@@ -264,23 +268,25 @@ pub fn load_files(
     let keep = opts.keep_findings;
     let progress = opts.progress.as_deref();
     let census = PathCensus::new(opts.max_paths);
-    let outputs: Vec<(u32, ChunkOutput)> = tasks
-        .into_par_iter()
-        .map(|task| {
-            let (file, out, bytes) = parse_task(&files, task, keep, &census, opts.fast_path);
-            if let Some(p) = progress {
-                p.fetch_add(bytes, Ordering::Relaxed);
-            }
-            (file, out)
-        })
-        .collect();
+    let delivery = Delivery::new(Assembly::new(file_reports, early_findings));
+    // Workers take tasks in input order, so that outputs finish nearly in order and each is
+    // appended (and its memory freed for the next chunk) soon after it is parsed.
+    let next_task = AtomicUsize::new(0);
+    let workers = rayon::current_num_threads().clamp(1, tasks.len().max(1));
+    (0..workers).into_par_iter().for_each(|_| loop {
+        let i = next_task.fetch_add(1, Ordering::Relaxed);
+        let Some(task) = tasks.get(i) else { break };
+        let (file, out, bytes) = parse_task(&files, task, keep, &census, opts.fast_path);
+        if let Some(p) = progress {
+            p.fetch_add(bytes, Ordering::Relaxed);
+        }
+        delivery.deliver(i, file, out);
+    });
+    let assembly = delivery.finish();
 
     if census.exceeded() {
         // The first chunk (in input order) that went over; another may have been first in time.
-        if let Some((file, span)) = outputs
-            .iter()
-            .find_map(|(file, out)| Some((*file, out.too_many_paths?)))
-        {
+        if let Some((file, span)) = assembly.too_many_paths {
             let mut at = [Finding {
                 file,
                 byte: span.start as u64,
@@ -301,8 +307,7 @@ pub fn load_files(
         }
     }
     let parse_ms = ms_since(started);
-    let mut store_and_report =
-        assemble(files, file_reports, early_findings, outputs, opts, started)?;
+    let mut store_and_report = assembly.finish(files, opts, started)?;
     store_and_report.1.phases.parse_ms = parse_ms;
     release_freed_memory();
     Ok(store_and_report)
@@ -323,26 +328,33 @@ fn release_freed_memory() {
 /// Parses one task; returns its file, its output and how many input bytes it covered.
 fn parse_task(
     files: &[SourceFile],
-    task: Task,
+    task: &Task,
     keep: usize,
     census: &PathCensus,
     fast_path: bool,
 ) -> (u32, ChunkOutput, u64) {
-    match task {
-        Task::Lines { file, range } => {
+    match *task {
+        Task::Lines { file, ref range } => {
             let n = range.len() as u64;
             (
                 file,
-                parse_lines(&files[file as usize], file, range, keep, census, fast_path),
+                parse_lines(
+                    &files[file as usize],
+                    file,
+                    range.clone(),
+                    keep,
+                    census,
+                    fast_path,
+                ),
                 n,
             )
         }
-        Task::Elements { file, elements } => {
+        Task::Elements { file, ref elements } => {
             let bytes: &[u8] = &files[file as usize];
             let mut b = ChunkBuilder::new(file, keep, census, fast_path);
             b.expect_rows(elements.len());
             let mut n = 0;
-            for e in &elements {
+            for e in elements {
                 if b.stopped() {
                     break;
                 }
@@ -417,135 +429,261 @@ fn parse_lines(
     b.finish()
 }
 
-/// A path and its builders from every chunk that saw it, with each chunk's first row.
-type ColumnParts = (Vec<Box<str>>, Vec<(u32, ColumnBuilder)>);
+/// Chunk outputs, handed to the assembly in task order whatever order they finish in: one
+/// thread at a time appends every output that is next in line; the others park theirs.
+struct Delivery {
+    queue: Mutex<Queue>,
+    assembly: Mutex<Assembly>,
+}
 
-/// Concatenates chunk outputs into the store, in chunk order.
-fn assemble(
-    files: Vec<SourceFile>,
-    mut file_reports: Vec<FileReport>,
-    mut findings: Vec<Finding>,
-    outputs: Vec<(u32, ChunkOutput)>,
-    opts: &LoadOptions,
-    started: Instant,
-) -> Result<(Store, LoadReport), LoadError> {
-    let assembling = Instant::now();
-    let total_rows: usize = outputs.iter().map(|(_, o)| o.rows.len()).sum();
-    let total_rows = u32::try_from(total_rows).map_err(|_| LoadError::Record {
-        at: Location {
-            file: files.last().map(|f| f.name.clone()).unwrap_or_default(),
-            line: 0,
-            byte: 0,
-        },
-        reason: "more than 4,294,967,295 records in one load".into(),
-    })?;
-    let mut rows = Vec::with_capacity(total_rows as usize);
-    let mut modules = RoaringBitmap::new();
-    let mut irregular = RoaringBitmap::new();
-    let mut path_ids: HashMap<Vec<Box<str>>, usize> = HashMap::new();
-    let mut parts: Vec<ColumnParts> = Vec::new();
-    let mut rule_counts: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let (mut skipped, mut invalid) = (findings.len() as u64, 0u64);
-    let mut fast_records = 0;
-    // At most one per file: where its JSON array stops being readable. What follows is one
-    // unit read and skipped, so that the file's counts add up.
-    for f in &findings {
-        *rule_counts.entry(f.rule.name()).or_insert(0) += 1;
-        let fr = &mut file_reports[f.file as usize];
-        fr.skipped += 1;
-        fr.units += 1;
+struct Queue {
+    /// The task whose output is appended next.
+    next: usize,
+    parked: BTreeMap<usize, (u32, ChunkOutput)>,
+    /// A thread is appending (and will take what is parked meanwhile).
+    appending: bool,
+}
+
+impl Delivery {
+    fn new(assembly: Assembly) -> Delivery {
+        Delivery {
+            queue: Mutex::new(Queue {
+                next: 0,
+                parked: BTreeMap::new(),
+                appending: false,
+            }),
+            assembly: Mutex::new(assembly),
+        }
     }
-    for (file, out) in outputs {
-        let base = rows.len() as u32;
-        let fr = &mut file_reports[file as usize];
+
+    fn deliver(&self, task: usize, file: u32, out: ChunkOutput) {
+        let mut q = lock(&self.queue);
+        q.parked.insert(task, (file, out));
+        if q.appending {
+            return;
+        }
+        q.appending = true;
+        loop {
+            let mut ready = Vec::new();
+            let q_ = &mut *q;
+            while let Some(o) = q_.parked.remove(&q_.next) {
+                ready.push(o);
+                q_.next += 1;
+            }
+            if ready.is_empty() {
+                q.appending = false;
+                return;
+            }
+            drop(q);
+            let mut a = lock(&self.assembly);
+            for (file, out) in ready {
+                a.append(file, out);
+            }
+            drop(a);
+            q = lock(&self.queue);
+        }
+    }
+
+    /// The assembly, once every task has been delivered.
+    fn finish(self) -> Assembly {
+        let q = self
+            .queue
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        debug_assert!(q.parked.is_empty() && !q.appending);
+        self.assembly
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Locks a mutex of the delivery; a panic while it was held (a bug) is passed on by rayon,
+/// so the state behind a poisoned lock is never read.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The store under assembly: chunk outputs appended in chunk order, so that row ids follow
+/// input order.
+struct Assembly {
+    file_reports: Vec<FileReport>,
+    findings: Vec<Finding>,
+    rows: Vec<RowSource>,
+    modules: RoaringBitmap,
+    irregular: RoaringBitmap,
+    path_ids: HashMap<Vec<Box<str>>, usize>,
+    columns: Vec<ColumnAssembler>,
+    rule_counts: BTreeMap<&'static str, u64>,
+    skipped: u64,
+    invalid: u64,
+    fast_records: u64,
+    /// The first chunk (in input order) that stopped at the load's limit on paths.
+    too_many_paths: Option<(u32, RecordSpan)>,
+    /// Rows past `u32::MAX` were dropped (the load fails).
+    too_many_rows: bool,
+}
+
+impl Assembly {
+    /// `findings` are the ones found before parsing: at most one per file, where its JSON
+    /// array stops being readable. What follows is one unit read and skipped, so that the
+    /// file's counts add up.
+    fn new(mut file_reports: Vec<FileReport>, findings: Vec<Finding>) -> Assembly {
+        let mut rule_counts: BTreeMap<&'static str, u64> = BTreeMap::new();
+        for f in &findings {
+            *rule_counts.entry(f.rule.name()).or_insert(0) += 1;
+            let fr = &mut file_reports[f.file as usize];
+            fr.skipped += 1;
+            fr.units += 1;
+        }
+        Assembly {
+            file_reports,
+            skipped: findings.len() as u64,
+            findings,
+            rows: Vec::new(),
+            modules: RoaringBitmap::new(),
+            irregular: RoaringBitmap::new(),
+            path_ids: HashMap::new(),
+            columns: Vec::new(),
+            rule_counts,
+            invalid: 0,
+            fast_records: 0,
+            too_many_paths: None,
+            too_many_rows: false,
+        }
+    }
+
+    /// Appends the next chunk's output.
+    fn append(&mut self, file: u32, out: ChunkOutput) {
+        if self.rows.len() + out.rows.len() > u32::MAX as usize {
+            self.too_many_rows = true;
+        }
+        if self.too_many_rows {
+            return;
+        }
+        let base = self.rows.len() as u32;
+        let fr = &mut self.file_reports[file as usize];
         fr.units += out.lines as u64;
         fr.records += out.rows.len() as u64;
         fr.blank += out.blank;
         fr.skipped += out.skipped;
-        skipped += out.skipped;
-        invalid += out.invalid_records;
-        fast_records += out.fast_records;
+        self.skipped += out.skipped;
+        self.invalid += out.invalid_records;
+        self.fast_records += out.fast_records;
         for (rule, n) in &out.rule_counts {
-            *rule_counts.entry(rule.name()).or_insert(0) += n;
+            *self.rule_counts.entry(rule.name()).or_insert(0) += n;
         }
-        rows.extend_from_slice(&out.rows);
-        modules.extend(out.modules.iter().map(|r| r + base));
-        irregular.extend(out.irregular.iter().map(|r| r + base));
-        findings.extend(out.findings);
+        if self.too_many_paths.is_none() {
+            self.too_many_paths = out.too_many_paths.map(|span| (file, span));
+        }
+        self.rows.extend_from_slice(&out.rows);
+        self.modules.extend(out.modules.iter().map(|r| r + base));
+        self.irregular
+            .extend(out.irregular.iter().map(|r| r + base));
+        self.findings.extend(out.findings);
         for (path, builder) in out.columns {
-            let id = *path_ids.entry(path.clone()).or_insert_with(|| {
-                parts.push((path, Vec::new()));
-                parts.len() - 1
-            });
-            parts[id].1.push((base, builder));
+            let id = match self.path_ids.get(&path) {
+                Some(&id) => id,
+                None => {
+                    self.path_ids.insert(path.clone(), self.columns.len());
+                    self.columns.push(ColumnAssembler::new(path));
+                    self.columns.len() - 1
+                }
+            };
+            self.columns[id].append(base, builder);
         }
     }
-    let mut columns: Vec<Column> = parts
-        .into_par_iter()
-        .map(|(path, p)| crate::store::merge_column(path, p, total_rows))
-        .collect();
-    let merged = Instant::now();
-    crate::index::build_indexes(&mut columns);
-    let phases = Phases {
-        parse_ms: 0.0,
-        merge_ms: (merged - assembling).as_secs_f64() * 1000.0,
-        index_ms: ms_since(merged),
-        fast_records,
-    };
 
-    findings.sort_by_key(|f| (f.file, f.byte));
-    findings.truncate(opts.keep_findings);
-    resolve_lines(&files, &mut findings);
-    let reported: Vec<ReportedFinding> = findings
-        .iter()
-        .map(|f| ReportedFinding {
-            file: files[f.file as usize].name.clone(),
-            line: f.line,
-            byte: f.byte,
-            rule: f.rule.name(),
-            path: f.path.clone(),
-            detail: f.detail.clone(),
-        })
-        .collect();
-    if opts.strict {
-        if let Some(f) = reported.first() {
-            let at = Location {
-                file: f.file.clone(),
+    /// Finishes the columns, builds the indexes and the report.
+    fn finish(
+        self,
+        files: Vec<SourceFile>,
+        opts: &LoadOptions,
+        started: Instant,
+    ) -> Result<(Store, LoadReport), LoadError> {
+        let assembling = Instant::now();
+        if self.too_many_rows {
+            return Err(LoadError::Record {
+                at: Location {
+                    file: files.last().map(|f| f.name.clone()).unwrap_or_default(),
+                    line: 0,
+                    byte: 0,
+                },
+                reason: "more than 4,294,967,295 records in one load".into(),
+            });
+        }
+        let total_rows = self.rows.len() as u32;
+        let (mut findings, file_reports, mut rows) = (self.findings, self.file_reports, self.rows);
+        rows.shrink_to_fit();
+        let (modules, irregular, rule_counts) = (self.modules, self.irregular, self.rule_counts);
+        let (skipped, invalid, fast_records) = (self.skipped, self.invalid, self.fast_records);
+        let mut columns: Vec<Column> = self
+            .columns
+            .into_par_iter()
+            .map(|c| c.finish(total_rows))
+            .collect();
+        let merged = Instant::now();
+        crate::index::build_indexes(&mut columns);
+        let phases = Phases {
+            parse_ms: 0.0,
+            merge_ms: (merged - assembling).as_secs_f64() * 1000.0,
+            index_ms: ms_since(merged),
+            fast_records,
+        };
+
+        findings.sort_by_key(|f| (f.file, f.byte));
+        findings.truncate(opts.keep_findings);
+        resolve_lines(&files, &mut findings);
+        let reported: Vec<ReportedFinding> = findings
+            .iter()
+            .map(|f| ReportedFinding {
+                file: files[f.file as usize].name.clone(),
                 line: f.line,
                 byte: f.byte,
-            };
-            return Err(if f.rule == Rule::Skipped.name() {
-                LoadError::Record {
-                    at,
-                    reason: f.detail.clone(),
-                }
-            } else {
-                LoadError::Invalid {
-                    at,
-                    path: f.path.clone(),
-                    rule: format!("{} ({})", f.detail, f.rule),
-                }
-            });
+                rule: f.rule.name(),
+                path: f.path.clone(),
+                detail: f.detail.clone(),
+            })
+            .collect();
+        if opts.strict {
+            if let Some(f) = reported.first() {
+                let at = Location {
+                    file: f.file.clone(),
+                    line: f.line,
+                    byte: f.byte,
+                };
+                return Err(if f.rule == Rule::Skipped.name() {
+                    LoadError::Record {
+                        at,
+                        reason: f.detail.clone(),
+                    }
+                } else {
+                    LoadError::Invalid {
+                        at,
+                        path: f.path.clone(),
+                        rule: format!("{} ({})", f.detail, f.rule),
+                    }
+                });
+            }
         }
+        let bytes = files.iter().map(|f| f.len() as u64).sum();
+        let modules_n = modules.len();
+        let store = Store::new(Arc::new(files), rows, modules, irregular, columns);
+        let report = LoadReport {
+            files: file_reports,
+            records: store.len() as u64,
+            devices: store.len() as u64 - modules_n,
+            modules: modules_n,
+            skipped,
+            invalid_records: invalid,
+            rule_counts,
+            findings: reported,
+            bytes,
+            elapsed: started.elapsed(),
+            phases,
+            snapshot: None,
+        };
+        Ok((store, report))
     }
-    let bytes = files.iter().map(|f| f.len() as u64).sum();
-    let modules_n = modules.len();
-    let store = Store::new(Arc::new(files), rows, modules, irregular, columns);
-    let report = LoadReport {
-        files: file_reports,
-        records: store.len() as u64,
-        devices: store.len() as u64 - modules_n,
-        modules: modules_n,
-        skipped,
-        invalid_records: invalid,
-        rule_counts,
-        findings: reported,
-        bytes,
-        elapsed: started.elapsed(),
-        phases,
-        snapshot: None,
-    };
-    Ok((store, report))
 }
 
 /// Fills in 1-based line numbers of findings sorted by (file, byte), scanning each input once.

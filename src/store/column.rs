@@ -1119,6 +1119,14 @@ mod tests {
             &[(1, false, 20, 1), (3, true, 20, 1)],
             &[(1, false, 20, 1), (0, false, 5, 1), (2, false, 5, 2)],
             &[(4, false, 12, 1), (0, false, 3, 1), (4, false, 2, 3)],
+            // A chunk without a dictionary first: the next one's strings are spilled.
+            &[(3, true, 20, 1), (1, false, 20, 1)],
+            &[
+                (0, false, 5, 1),
+                (1, false, 6, 1),
+                (3, true, 7, 2),
+                (2, false, 3, 1),
+            ],
         ];
         for plan in plans {
             let mut parts = Vec::new();
@@ -1190,6 +1198,53 @@ mod tests {
         assert_eq!(c.get(1000), Some(ValueRef::String("short")));
         assert!(c.parts().dense);
         assert!(matches!(c.data, Payloads::U32(_)));
+    }
+
+    /// Chunks that each keep a small dictionary, whose union outgrows the merged column's
+    /// limit part-way: the codes appended so far become arena text, values unchanged.
+    #[test]
+    fn a_dictionary_outgrowing_the_merged_limit_moves_to_the_arena() {
+        let (chunks, per_chunk) = (300u32, 256u32);
+        let value = |chunk: u32, i: u32| format!("v{}", chunk * per_chunk + i % per_chunk);
+        let mut parts = Vec::new();
+        for chunk in 0..chunks {
+            let mut b = ColumnBuilder::new();
+            // Each value four times: the chunk keeps its dictionary.
+            for i in 0..per_chunk * 4 {
+                b.push_str(i, &value(chunk, i));
+            }
+            assert!(b.uses_dictionary());
+            parts.push((chunk * per_chunk * 4, b));
+        }
+        let total = chunks * per_chunk * 4;
+        let c = merge_column(seg("x"), parts, total);
+        assert_eq!(c.dictionary_len(), None);
+        assert_eq!(c.len(), total as usize);
+        assert!(c.parts().dense);
+        for row in (0..total).step_by(997) {
+            let want = value(row / (per_chunk * 4), row % (per_chunk * 4));
+            assert_eq!(c.get(row), Some(ValueRef::String(&want)), "row {row}");
+        }
+    }
+
+    /// Values in rows `0..n` of a store with more rows: present rows implied while they
+    /// run from 0, written out when the column finishes.
+    #[test]
+    fn a_column_ending_before_the_last_row_is_sparse() {
+        let mut a = ColumnBuilder::new();
+        let mut b = ColumnBuilder::new();
+        for row in 0..5 {
+            a.push_int(row, i64::from(row));
+            b.push_int(row, i64::from(row) + 5);
+        }
+        let c = merge_column(seg("x"), vec![(0, a), (5, b)], 12);
+        assert!(!c.parts().dense);
+        assert_eq!(
+            c.present().iter().collect::<Vec<_>>(),
+            (0..10).collect::<Vec<_>>()
+        );
+        assert_eq!(c.get(9), Some(ValueRef::Number(Num::Int(9))));
+        assert_eq!(c.get(10), None);
     }
 
     /// A column with a few values among many rows must not cost memory per row of the store:

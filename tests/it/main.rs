@@ -1,6 +1,7 @@
 //! All integration tests, compiled into one binary (`cargo test --test it`).
 
 mod bad_inputs;
+mod chunking;
 mod cli;
 mod engine;
 mod fast_path;

@@ -239,7 +239,9 @@ impl ColumnAssembler {
             (crate::index::all_rows(total_rows), None)
         } else {
             let rows = if self.scattered {
-                self.rows
+                let mut rows = self.rows;
+                rows.shrink_to_fit();
+                rows
             } else {
                 (0..n as u32).collect()
             };
@@ -248,20 +250,30 @@ impl ColumnAssembler {
                 Some(RankIndex::new(rows, total_rows)),
             )
         };
+        // Vectors grown by doubling give back what they did not use (in place: cheap).
         let mut arena = self.arena;
         arena.shrink_to_fit();
         let kinds = match (self.kinds.uniform(), self.kinds.each) {
             (Some(k), _) => Kinds::Uniform(k),
             (None, each) if each.is_empty() => Kinds::Uniform(Kind::Null as u8),
-            (None, each) => Kinds::Each(each.into()),
+            (None, mut each) => {
+                each.shrink_to_fit();
+                Kinds::Each(each.into())
+            }
         };
         let data = match self.data {
             _ if self.max == 0 => Payloads::Zero,
-            Data::Narrow(v) => Payloads::U32(v.into()),
+            Data::Narrow(mut v) => {
+                v.shrink_to_fit();
+                Payloads::U32(v.into())
+            }
             Data::Wide(v) if self.max <= u64::from(u32::MAX) => {
                 Payloads::U32(v.into_iter().map(|d| d as u32).collect::<Vec<_>>().into())
             }
-            Data::Wide(v) => Payloads::U64(v.into()),
+            Data::Wide(mut v) => {
+                v.shrink_to_fit();
+                Payloads::U64(v.into())
+            }
         };
         let dotted = self.segments.join(".");
         Column {
