@@ -177,6 +177,23 @@ enum Task {
     },
 }
 
+impl Task {
+    /// The input bytes it covers.
+    fn bytes(&self) -> u64 {
+        match self {
+            Task::Lines { range, .. } => range.len() as u64,
+            Task::Elements { elements, .. } => elements.iter().map(|e| e.len() as u64).sum(),
+        }
+    }
+}
+
+/// A parsed task: its input, its output and how many input bytes it covered.
+struct Delivered {
+    file: u32,
+    out: ChunkOutput,
+    bytes: u64,
+}
+
 /// Opens and loads inputs by name (`-` is standard input).
 pub fn load_paths<S: AsRef<str>>(
     names: &[S],
@@ -268,7 +285,8 @@ pub fn load_files(
     let keep = opts.keep_findings;
     let progress = opts.progress.as_deref();
     let census = PathCensus::new(opts.max_paths);
-    let delivery = Delivery::new(Assembly::new(file_reports, early_findings));
+    let task_bytes = tasks.iter().map(Task::bytes).sum();
+    let delivery = Delivery::new(Assembly::new(file_reports, early_findings, task_bytes));
     // Workers take tasks in input order, so that outputs finish nearly in order and each is
     // appended (and its memory freed for the next chunk) soon after it is parsed.
     let next_task = AtomicUsize::new(0);
@@ -280,7 +298,7 @@ pub fn load_files(
         if let Some(p) = progress {
             p.fetch_add(bytes, Ordering::Relaxed);
         }
-        delivery.deliver(i, file, out);
+        delivery.deliver(i, Delivered { file, out, bytes });
     });
     let assembly = delivery.finish();
 
@@ -439,7 +457,7 @@ struct Delivery {
 struct Queue {
     /// The task whose output is appended next.
     next: usize,
-    parked: BTreeMap<usize, (u32, ChunkOutput)>,
+    parked: BTreeMap<usize, Delivered>,
     /// A thread is appending (and will take what is parked meanwhile).
     appending: bool,
 }
@@ -456,9 +474,9 @@ impl Delivery {
         }
     }
 
-    fn deliver(&self, task: usize, file: u32, out: ChunkOutput) {
+    fn deliver(&self, task: usize, done: Delivered) {
         let mut q = lock(&self.queue);
-        q.parked.insert(task, (file, out));
+        q.parked.insert(task, done);
         if q.appending {
             return;
         }
@@ -476,8 +494,8 @@ impl Delivery {
             }
             drop(q);
             let mut a = lock(&self.assembly);
-            for (file, out) in ready {
-                a.append(file, out);
+            for done in ready {
+                a.append(done);
             }
             drop(a);
             q = lock(&self.queue);
@@ -521,13 +539,15 @@ struct Assembly {
     too_many_paths: Option<(u32, RecordSpan)>,
     /// Rows past `u32::MAX` were dropped (the load fails).
     too_many_rows: bool,
+    /// Input bytes of the tasks not appended yet.
+    unread_bytes: u64,
 }
 
 impl Assembly {
     /// `findings` are the ones found before parsing: at most one per file, where its JSON
     /// array stops being readable. What follows is one unit read and skipped, so that the
     /// file's counts add up.
-    fn new(mut file_reports: Vec<FileReport>, findings: Vec<Finding>) -> Assembly {
+    fn new(mut file_reports: Vec<FileReport>, findings: Vec<Finding>, bytes: u64) -> Assembly {
         let mut rule_counts: BTreeMap<&'static str, u64> = BTreeMap::new();
         for f in &findings {
             *rule_counts.entry(f.rule.name()).or_insert(0) += 1;
@@ -549,11 +569,17 @@ impl Assembly {
             fast_records: 0,
             too_many_paths: None,
             too_many_rows: false,
+            unread_bytes: bytes,
         }
     }
 
     /// Appends the next chunk's output.
-    fn append(&mut self, file: u32, out: ChunkOutput) {
+    fn append(&mut self, done: Delivered) {
+        let Delivered { file, out, bytes } = done;
+        // How many times this chunk's values the rest of the input holds (this chunk
+        // included), to size a column when it first appears.
+        let scale = self.unread_bytes as f64 / bytes.max(1) as f64;
+        self.unread_bytes = self.unread_bytes.saturating_sub(bytes);
         if self.rows.len() + out.rows.len() > u32::MAX as usize {
             self.too_many_rows = true;
         }
@@ -585,7 +611,9 @@ impl Assembly {
                 Some(&id) => id,
                 None => {
                     self.path_ids.insert(path.clone(), self.columns.len());
-                    self.columns.push(ColumnAssembler::new(path));
+                    let mut column = ColumnAssembler::new(path);
+                    column.reserve_like(&builder, out.rows.len(), scale);
+                    self.columns.push(column);
                     self.columns.len() - 1
                 }
             };

@@ -117,6 +117,26 @@ impl ColumnAssembler {
         }
     }
 
+    /// Sizes the column for `scale` times the values of `p`, the first chunk to hold it
+    /// (of `rows` rows), when `p` has a value in at least half of them: such a column likely
+    /// has as many in every chunk, and growing it by doubling copied it a dozen times (3% of
+    /// a load). Room it does not use is given back by [`ColumnAssembler::finish`]; sparser
+    /// columns grow as they go, so that the room reserved stays within the input's size.
+    pub fn reserve_like(&mut self, p: &ColumnBuilder, rows: usize, scale: f64) {
+        if p.len() * 2 < rows {
+            return;
+        }
+        let values = (p.len() as f64 * scale) as usize;
+        if matches!(p.data, Data::Wide(_)) {
+            self.data.widen();
+        }
+        match &mut self.data {
+            Data::Narrow(v) => v.reserve(values),
+            Data::Wide(v) => v.reserve(values),
+        }
+        self.arena.reserve((p.arena.len() as f64 * scale) as usize);
+    }
+
     /// Appends a chunk's builder whose first row has id `base` in the store; chunks come in
     /// row order.
     pub fn append(&mut self, base: u32, p: ColumnBuilder) {
@@ -308,4 +328,50 @@ pub fn merge_column(
         a.append(base, p);
     }
     a.finish(total_rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(p: &str) -> Vec<Box<str>> {
+        p.split('.').map(Into::into).collect()
+    }
+
+    /// Room reserved for a column from its first chunk is given back when it finishes: the
+    /// same values cost the same memory, reserved or not; sparse first chunks reserve nothing.
+    #[test]
+    fn reserved_room_is_given_back() {
+        let chunk = |first: u32, wide: bool| {
+            let mut b = ColumnBuilder::new();
+            for row in 0..100 {
+                match wide {
+                    true => b.push_float(row, f64::from(first + row) + 0.5),
+                    false => b.push_str(row, &format!("id-{}", first + row)),
+                }
+            }
+            b
+        };
+        for wide in [false, true] {
+            let build = |scale: f64| {
+                let mut a = ColumnAssembler::new(seg("x"));
+                let first = chunk(0, wide);
+                a.reserve_like(&first, 100, scale);
+                a.append(0, first);
+                a.append(100, chunk(100, wide));
+                a.finish(200)
+            };
+            let (plain, reserved) = (build(0.0), build(50.0));
+            assert_eq!(plain.heap_bytes(), reserved.heap_bytes(), "wide {wide}");
+            let got: Vec<_> = reserved
+                .iter()
+                .map(|(r, v)| (r, format!("{v:?}")))
+                .collect();
+            let want: Vec<_> = plain.iter().map(|(r, v)| (r, format!("{v:?}"))).collect();
+            assert_eq!(got, want);
+        }
+        let mut sparse = ColumnAssembler::new(seg("x"));
+        sparse.reserve_like(&chunk(0, false), 1000, 50.0);
+        assert_eq!(sparse.arena.capacity(), 0);
+    }
 }
