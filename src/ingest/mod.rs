@@ -577,8 +577,13 @@ impl Assembly {
     fn append(&mut self, done: Delivered) {
         let Delivered { file, out, bytes } = done;
         // How many times this chunk's values the rest of the input holds (this chunk
-        // included), to size a column when it first appears.
-        let scale = self.unread_bytes as f64 / bytes.max(1) as f64;
+        // included), to size a column when it first appears; a chunk under 1 MiB (a small
+        // file, the end of one) says too little about the rest to size anything by.
+        let scale = if bytes >= 1 << 20 {
+            self.unread_bytes as f64 / bytes as f64
+        } else {
+            0.0
+        };
         self.unread_bytes = self.unread_bytes.saturating_sub(bytes);
         if self.rows.len() + out.rows.len() > u32::MAX as usize {
             self.too_many_rows = true;
