@@ -116,17 +116,14 @@ pub fn ingest_record(data: &[u8]) {
 /// Returns how many records the fast path took.
 pub fn fast_path_agrees(inputs: &[(&str, &[u8])], chunk_bytes: usize) -> Result<u64, String> {
     let load = |fast_path: bool| {
-        let opts = LoadOptions {
-            fast_path,
-            keep_findings: 1000,
-            chunk_bytes,
-            ..LoadOptions::default()
-        };
-        let inputs = inputs
-            .iter()
-            .map(|(n, b)| (n.to_string(), b.to_vec()))
-            .collect();
-        Fleet::from_bytes(inputs, &opts).map_err(|e| e.to_string())
+        load_bytes(
+            inputs,
+            LoadOptions {
+                fast_path,
+                chunk_bytes,
+                ..LoadOptions::default()
+            },
+        )
     };
     let (fast, tape) = match (load(true), load(false)) {
         (Ok(f), Ok(t)) => (f, t),
@@ -136,26 +133,66 @@ pub fn fast_path_agrees(inputs: &[(&str, &[u8])], chunk_bytes: usize) -> Result<
     if tape.report().phases.fast_records != 0 {
         return Err("the fast path ran while turned off".into());
     }
-    let (a, b) = (fingerprint(&fast), fingerprint(&tape));
-    if a != b {
-        let at = a
-            .lines()
-            .zip(b.lines())
-            .position(|(x, y)| x != y)
-            .unwrap_or(0);
-        let around = |t: &str| t.lines().skip(at).take(3).collect::<Vec<_>>().join("\n");
-        return Err(format!(
-            "fast path and tape differ at line {at}:\nfast: {}\ntape: {}",
-            around(&a),
-            around(&b)
-        ));
-    }
+    let with_heap = true;
+    same("fast path", &fast, "tape", &tape, with_heap)?;
     Ok(fast.report().phases.fast_records)
 }
 
+/// Loads `inputs` cut into chunks of `chunk_bytes` and in one chunk, and requires the same
+/// outcome: chunks finish in any order on the pool's threads, and are appended in input
+/// order. Memory may differ (each chunk decides for itself whether a dictionary pays).
+pub fn chunking_agrees(inputs: &[(&str, &[u8])], chunk_bytes: usize) -> Result<(), String> {
+    let load = |chunk_bytes: usize| {
+        load_bytes(
+            inputs,
+            LoadOptions {
+                chunk_bytes,
+                ..LoadOptions::default()
+            },
+        )
+    };
+    match (load(chunk_bytes), load(usize::MAX)) {
+        (Ok(cut), Ok(whole)) => same("cut", &cut, "whole", &whole, false),
+        (Err(a), Err(b)) if a == b => Ok(()),
+        (a, b) => Err(format!("cut: {:?}\nwhole: {:?}", a.err(), b.err())),
+    }
+}
+
+/// Loads named inputs from memory, keeping up to 1,000 findings.
+fn load_bytes(inputs: &[(&str, &[u8])], opts: LoadOptions) -> Result<Fleet, String> {
+    let opts = LoadOptions {
+        keep_findings: 1000,
+        ..opts
+    };
+    let inputs = inputs
+        .iter()
+        .map(|(n, b)| (n.to_string(), b.to_vec()))
+        .collect();
+    Fleet::from_bytes(inputs, &opts).map_err(|e| e.to_string())
+}
+
+/// Compares two loads' fingerprints; the error shows the first lines that differ.
+fn same(a_name: &str, a: &Fleet, b_name: &str, b: &Fleet, heap: bool) -> Result<(), String> {
+    let (a, b) = (fingerprint(a, heap), fingerprint(b, heap));
+    if a == b {
+        return Ok(());
+    }
+    let at = a
+        .lines()
+        .zip(b.lines())
+        .position(|(x, y)| x != y)
+        .unwrap_or(0);
+    let around = |t: &str| t.lines().skip(at).take(3).collect::<Vec<_>>().join("\n");
+    Err(format!(
+        "{a_name} and {b_name} differ at line {at}:\n{a_name}: {}\n{b_name}: {}",
+        around(&a),
+        around(&b)
+    ))
+}
+
 /// Everything a load decided, as text: the report's counts and findings, modules, irregular
-/// rows, heap size, and every column's path, rows, kinds and values.
-fn fingerprint(f: &Fleet) -> String {
+/// rows, heap size (when asked), and every column's path, rows, kinds and values.
+fn fingerprint(f: &Fleet, heap: bool) -> String {
     use std::fmt::Write;
     let r = f.report();
     let s = f.store();
@@ -175,7 +212,7 @@ fn fingerprint(f: &Fleet) -> String {
         "modules {:?}\nirregular {:?}\nheap {}",
         s.modules().iter().collect::<Vec<_>>(),
         s.irregular().iter().collect::<Vec<_>>(),
-        s.heap_bytes()
+        if heap { s.heap_bytes() } else { 0 }
     );
     let mut columns: Vec<String> = s
         .columns()
@@ -226,6 +263,9 @@ pub fn ingest_file(data: &[u8]) {
     }
     let (fleet, report) = load_checked(data);
     if let Err(e) = fast_path_agrees(&[("input", data)], 256) {
+        panic!("{e}");
+    }
+    if let Err(e) = chunking_agrees(&[("input", data)], 256) {
         panic!("{e}");
     }
     let body = strip_bom(data);

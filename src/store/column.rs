@@ -1036,7 +1036,7 @@ impl Hasher for FxHasher {
 mod tests {
     use super::*;
 
-    fn seg(p: &str) -> Vec<Box<str>> {
+    pub(super) fn seg(p: &str) -> Vec<Box<str>> {
         p.split('.').map(Into::into).collect()
     }
 

@@ -332,11 +332,8 @@ pub fn merge_column(
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::seg;
     use super::*;
-
-    fn seg(p: &str) -> Vec<Box<str>> {
-        p.split('.').map(Into::into).collect()
-    }
 
     /// Room reserved for a column from its first chunk is given back when it finishes: the
     /// same values cost the same memory, reserved or not; sparse first chunks reserve nothing.
