@@ -140,7 +140,7 @@ fn print_memory(path: &Path, file_bytes: u64) -> Duration {
         report.elapsed.as_secs_f64()
     );
     eprintln!(
-        "  phases: parse {:.0} ms, merge {:.0} ms, index {:.0} ms",
+        "  phases: parse and append {:.0} ms, finish columns {:.0} ms, index {:.0} ms",
         report.phases.parse_ms, report.phases.merge_ms, report.phases.index_ms
     );
     eprintln!("  store heap bytes:     {}", common::bytes(store));
