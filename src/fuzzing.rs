@@ -268,6 +268,9 @@ pub fn ingest_file(data: &[u8]) {
     if let Err(e) = chunking_agrees(&[("input", data)], 256) {
         panic!("{e}");
     }
+    if let Err(e) = crate::ingest::array_scans_agree(data) {
+        panic!("{e}");
+    }
     let body = strip_bom(data);
     let file = &report.files[0];
     let sum = file.records + file.skipped + file.blank;

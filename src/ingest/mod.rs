@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use roaring::RoaringBitmap;
 
 pub use chunk::MAX_JSON_DEPTH;
+pub(crate) use split::array_scans_agree;
 pub use validate::{Finding, Rule};
 
 use crate::error::{LoadError, Location};

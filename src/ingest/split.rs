@@ -1,6 +1,8 @@
 //! Cutting an input into records without parsing them: JSON Lines at newlines, JSON arrays at
-//! their top-level element boundaries (a serial scan, eight bytes at a time to the next byte
-//! that matters; the elements are then parsed in parallel like lines).
+//! their top-level element boundaries (eight bytes at a time to the next byte that matters, on
+//! all cores for a large array; the elements are then parsed in parallel like lines).
+
+mod parallel;
 
 use std::ops::Range;
 
@@ -34,8 +36,50 @@ pub struct ArrayScan {
 
 /// Scans `bytes` (which start, after white space, with `[`) for its elements. Strings and
 /// nesting are tracked so that commas and brackets inside them do not split; the elements
-/// themselves are validated later by the parser.
+/// themselves are validated later by the parser. A large array is scanned on all cores
+/// ([`parallel`]) when it is well formed; otherwise, and for small ones, serially.
 pub fn array_elements(bytes: &[u8]) -> ArrayScan {
+    array_elements_in_pieces(bytes, PIECE_BYTES)
+}
+
+/// Pieces of a JSON array scanned in parallel: a few per core for a file of a few hundred MB.
+const PIECE_BYTES: usize = 4 << 20;
+
+fn array_elements_in_pieces(bytes: &[u8], piece_bytes: usize) -> ArrayScan {
+    let i = skip_ws(bytes, 0);
+    if bytes.get(i) == Some(&b'[') && bytes.len() - i > 2 * piece_bytes {
+        if let Some(scan) = parallel::elements(bytes, i + 1, piece_bytes) {
+            return scan;
+        }
+    }
+    serial_array_elements(bytes)
+}
+
+/// Scans `bytes` as a JSON array in pieces of every size from 1 to 64 bytes and requires each
+/// answer the pieces give to be the serial scan's (for the fuzz targets: arrays in tests and
+/// fuzz inputs are too small for [`PIECE_BYTES`]).
+pub(crate) fn array_scans_agree(bytes: &[u8]) -> Result<(), String> {
+    let i = skip_ws(bytes, 0);
+    if bytes.get(i) != Some(&b'[') {
+        return Ok(());
+    }
+    let serial = serial_array_elements(bytes);
+    for piece_bytes in 1..=64 {
+        if let Some(scan) = parallel::elements(bytes, i + 1, piece_bytes) {
+            if (&scan.elements, scan.error) != (&serial.elements, serial.error) {
+                return Err(format!(
+                    "pieces of {piece_bytes} bytes found {:?} {:?}, the serial scan {:?} {:?}",
+                    scan.elements, scan.error, serial.elements, serial.error
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`array_elements`] a byte (or word) at a time: the reference, and the scan that reports
+/// where an array stops being well formed.
+fn serial_array_elements(bytes: &[u8]) -> ArrayScan {
     let mut elements = Vec::new();
     let mut i = skip_ws(bytes, 0);
     if bytes.get(i) != Some(&b'[') {
