@@ -268,7 +268,7 @@ pub fn ingest_file(data: &[u8]) {
     if let Err(e) = chunking_agrees(&[("input", data)], 256) {
         panic!("{e}");
     }
-    if let Err(e) = crate::ingest::array_scans_agree(data) {
+    if let Err(e) = crate::ingest::array_scans_agree(data, 1..=64) {
         panic!("{e}");
     }
     let body = strip_bom(data);

@@ -162,32 +162,10 @@ fn lex(bytes: &[u8], start: usize, end: usize) -> Option<Piece> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::serial_array_elements;
-    use super::*;
+    use super::super::array_scans_agree;
 
-    /// Whenever the pieces agree on an array, the serial scan finds the same elements and no
-    /// error; `answered` counts how often they agreed, so that the test cannot pass by always
-    /// giving up.
-    fn same_as_serial(bytes: &[u8], piece_bytes: usize, answered: &mut usize) {
-        let Some(after) = bytes.iter().position(|&b| b == b'[') else {
-            return;
-        };
-        if bytes[..after]
-            .iter()
-            .any(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-        {
-            return;
-        }
-        if let Some(fast) = elements(bytes, after + 1, piece_bytes) {
-            let serial = serial_array_elements(bytes);
-            assert_eq!(
-                (fast.elements, fast.error),
-                (serial.elements, serial.error),
-                "{:?} in pieces of {piece_bytes}",
-                String::from_utf8_lossy(bytes)
-            );
-            *answered += 1;
-        }
+    fn agree(bytes: &[u8], piece_sizes: &[usize]) -> usize {
+        array_scans_agree(bytes, piece_sizes.iter().copied()).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
@@ -200,11 +178,39 @@ mod tests {
         };
         let mut bytes = Vec::new();
         crate::gen::generate(&opts, &mut bytes).expect("generate");
-        let mut answered = 0;
-        for piece_bytes in [1, 100, 4096, 1 << 20] {
-            same_as_serial(&bytes, piece_bytes, &mut answered);
+        let sizes = [1, 100, 4096, 1 << 20];
+        assert_eq!(
+            agree(&bytes, &sizes),
+            sizes.len(),
+            "the pieces gave up on a well-formed array"
+        );
+    }
+
+    /// Found by the property below: the serial scan closes an array at `]` only.
+    #[test]
+    fn arrays_close_at_a_square_bracket_only() {
+        let answered: usize = [&b"[}"[..], b"[{}\n}", b"[{}\n]", b"[\n]"]
+            .iter()
+            .map(|text| agree(text, &[1, 2, 8]))
+            .sum();
+        assert_eq!(answered, 6, "only the two well-formed arrays are answered");
+    }
+
+    /// Well-formed arrays of random elements and spacing are answered by the pieces.
+    #[test]
+    fn well_formed_arrays_are_answered() {
+        let elements: [&[u8]; 4] = [b"{\"a\":1}", b"[1,{\"b\":\"]}\"}]", b"{}", b"{\"c\":[[]]}"];
+        for n in 0..40usize {
+            let mut bytes = b"[\n".to_vec();
+            for i in 0..n {
+                if i > 0 {
+                    bytes.extend_from_slice(if i % 3 == 0 { b",\n" } else { b" ,\n  " });
+                }
+                bytes.extend_from_slice(elements[(i * 7 + n) % elements.len()]);
+            }
+            bytes.extend_from_slice(b"\n]\n");
+            assert_eq!(agree(&bytes, &[1, 3, 16]), 3, "{n} elements");
         }
-        assert_eq!(answered, 4, "the pieces gave up on a well-formed array");
     }
 
     proptest::proptest! {
@@ -221,46 +227,9 @@ mod tests {
             ];
             let mut bytes = b"[".to_vec();
             bytes.extend(picks.iter().flat_map(|&p| ALPHABET[p].iter().copied()));
-            let mut answered = 0;
-            same_as_serial(&bytes, piece_bytes, &mut answered);
-            let mut closed = bytes.clone();
-            closed.extend_from_slice(b"]\n");
-            same_as_serial(&closed, piece_bytes, &mut answered);
+            agree(&bytes, &[piece_bytes]);
+            bytes.extend_from_slice(b"]\n");
+            agree(&bytes, &[piece_bytes]);
         }
-    }
-
-    /// Found by the property below: the serial scan closes an array at `]` only.
-    #[test]
-    fn arrays_close_at_a_square_bracket_only() {
-        let mut answered = 0;
-        for text in [&b"[}"[..], b"[{}\n}", b"[{}\n]", b"[\n]"] {
-            for piece_bytes in [1, 2, 8] {
-                same_as_serial(text, piece_bytes, &mut answered);
-            }
-        }
-        assert_eq!(answered, 6, "only the two well-formed arrays are answered");
-    }
-
-    /// Well-formed arrays of random elements and spacing are answered by the pieces.
-    #[test]
-    fn well_formed_arrays_are_answered() {
-        let elements: [&[u8]; 4] = [b"{\"a\":1}", b"[1,{\"b\":\"]}\"}]", b"{}", b"{\"c\":[[]]}"];
-        let mut answered = 0;
-        let mut tried = 0;
-        for n in 0..40usize {
-            let mut bytes = b"[\n".to_vec();
-            for i in 0..n {
-                if i > 0 {
-                    bytes.extend_from_slice(if i % 3 == 0 { b",\n" } else { b" ,\n  " });
-                }
-                bytes.extend_from_slice(elements[(i * 7 + n) % elements.len()]);
-            }
-            bytes.extend_from_slice(b"\n]\n");
-            for piece_bytes in [1, 3, 16] {
-                tried += 1;
-                same_as_serial(&bytes, piece_bytes, &mut answered);
-            }
-        }
-        assert_eq!(answered, tried);
     }
 }
