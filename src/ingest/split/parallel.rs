@@ -107,6 +107,10 @@ enum State {
 /// the lowest depth reached so far (where the array's own level must be, if it is in the
 /// piece at all). `None` when a string does not end inside the piece.
 fn lex(bytes: &[u8], start: usize, end: usize) -> Option<Piece> {
+    // A piece's notes are a few per element, plus the top-level members of an element it
+    // starts inside; many more (tiny elements, or one huge array of scalars) are left to the
+    // serial scan, so that notes never take more memory than a fraction of the input.
+    let max_notes = ((end - start) / 128).max(4096);
     let text = &bytes[..end];
     let (mut depth, mut low) = (0i64, 0i64);
     let mut notes = Vec::new();
@@ -156,6 +160,9 @@ fn lex(bytes: &[u8], start: usize, end: usize) -> Option<Piece> {
             b',' => note(Kind::Comma),
             _ => note(Kind::Other),
         }
+        if notes.len() > max_notes {
+            return None;
+        }
         j += 1;
     }
 }
@@ -194,6 +201,19 @@ mod tests {
             .map(|text| agree(text, &[1, 2, 8]))
             .sum();
         assert_eq!(answered, 6, "only the two well-formed arrays are answered");
+    }
+
+    /// An array whose pieces would note most of their bytes (here one element of a million
+    /// numbers) is left to the serial scan.
+    #[test]
+    fn pieces_that_would_note_most_bytes_give_up() {
+        let mut bytes = b"[[".to_vec();
+        for _ in 0..1_000_000 {
+            bytes.extend_from_slice(b"1,\n");
+        }
+        bytes.extend_from_slice(b"1]]\n");
+        assert!(super::elements(&bytes, 1, 1 << 20).is_none());
+        assert_eq!(agree(&bytes, &[1 << 20]), 0);
     }
 
     /// Well-formed arrays of random elements and spacing are answered by the pieces.
