@@ -116,6 +116,9 @@ fn lex(bytes: &[u8], start: usize, end: usize) -> Option<Piece> {
     let mut notes = Vec::new();
     let mut j = start;
     loop {
+        if notes.len() > max_notes {
+            return None;
+        }
         j = if depth == low {
             // Every byte but white space may matter here.
             super::skip_ws(text, j)
@@ -160,9 +163,6 @@ fn lex(bytes: &[u8], start: usize, end: usize) -> Option<Piece> {
             b',' => note(Kind::Comma),
             _ => note(Kind::Other),
         }
-        if notes.len() > max_notes {
-            return None;
-        }
         j += 1;
     }
 }
@@ -204,16 +204,22 @@ mod tests {
     }
 
     /// An array whose pieces would note most of their bytes (here one element of a million
-    /// numbers) is left to the serial scan.
+    /// numbers, or strings) is left to the serial scan.
     #[test]
     fn pieces_that_would_note_most_bytes_give_up() {
-        let mut bytes = b"[[".to_vec();
-        for _ in 0..1_000_000 {
-            bytes.extend_from_slice(b"1,\n");
+        for item in [&b"1,\n"[..], b"\"a\",\n"] {
+            let mut bytes = b"[[".to_vec();
+            for _ in 0..1_000_000 {
+                bytes.extend_from_slice(item);
+            }
+            bytes.extend_from_slice(b"1]]\n");
+            assert!(super::elements(&bytes, 1, 1 << 20).is_none());
+            assert_eq!(agree(&bytes, &[1 << 20]), 0);
+            // Every piece on its own, strings included.
+            let strings = item.iter().filter(|&&b| b != b',').copied();
+            let piece: Vec<u8> = strings.cycle().take(item.len() * 100_000).collect();
+            assert!(super::lex(&piece, 0, piece.len()).is_none());
         }
-        bytes.extend_from_slice(b"1]]\n");
-        assert!(super::elements(&bytes, 1, 1 << 20).is_none());
-        assert_eq!(agree(&bytes, &[1 << 20]), 0);
     }
 
     /// Well-formed arrays of random elements and spacing are answered by the pieces.
