@@ -6,6 +6,7 @@
 mod chunk;
 pub(crate) mod normalise;
 mod split;
+mod swar;
 mod validate;
 
 use std::collections::{BTreeMap, HashMap};
@@ -295,11 +296,11 @@ pub fn load_files(
     (0..workers).into_par_iter().for_each(|_| loop {
         let i = next_task.fetch_add(1, Ordering::Relaxed);
         let Some(task) = tasks.get(i) else { break };
-        let (file, out, bytes) = parse_task(&files, task, keep, &census, opts.fast_path);
+        let done = parse_task(&files, task, keep, &census, opts.fast_path);
         if let Some(p) = progress {
-            p.fetch_add(bytes, Ordering::Relaxed);
+            p.fetch_add(done.bytes, Ordering::Relaxed);
         }
-        delivery.deliver(i, Delivered { file, out, bytes });
+        delivery.deliver(i, done);
     });
     let assembly = delivery.finish();
 
@@ -344,30 +345,27 @@ fn release_freed_memory() {
     }
 }
 
-/// Parses one task; returns its file, its output and how many input bytes it covered.
+/// Parses one task.
 fn parse_task(
     files: &[SourceFile],
     task: &Task,
     keep: usize,
     census: &PathCensus,
     fast_path: bool,
-) -> (u32, ChunkOutput, u64) {
+) -> Delivered {
     match *task {
-        Task::Lines { file, ref range } => {
-            let n = range.len() as u64;
-            (
+        Task::Lines { file, ref range } => Delivered {
+            file,
+            out: parse_lines(
+                &files[file as usize],
                 file,
-                parse_lines(
-                    &files[file as usize],
-                    file,
-                    range.clone(),
-                    keep,
-                    census,
-                    fast_path,
-                ),
-                n,
-            )
-        }
+                range.clone(),
+                keep,
+                census,
+                fast_path,
+            ),
+            bytes: range.len() as u64,
+        },
         Task::Elements { file, ref elements } => {
             let bytes: &[u8] = &files[file as usize];
             let mut b = ChunkBuilder::new(file, keep, census, fast_path);
@@ -381,7 +379,11 @@ fn parse_task(
                 add_record(&mut b, bytes, e.start, e.end);
             }
             b.note_lines(elements.len() as u32, 0);
-            (file, b.finish(), n)
+            Delivered {
+                file,
+                out: b.finish(),
+                bytes: n,
+            }
         }
     }
 }

@@ -6,6 +6,8 @@ mod parallel;
 
 use std::ops::Range;
 
+use super::swar::{find, first_zero, quote_or_backslash, ONES};
+
 /// Newline-aligned chunks of about `target` bytes covering `bytes` (each ends after a `\n`,
 /// except possibly the last).
 pub fn line_chunks(bytes: &[u8], target: usize) -> Vec<Range<usize>> {
@@ -39,21 +41,17 @@ pub struct ArrayScan {
 /// themselves are validated later by the parser. A large array is scanned on all cores
 /// ([`parallel`]) when it is well formed; otherwise, and for small ones, serially.
 pub fn array_elements(bytes: &[u8]) -> ArrayScan {
-    array_elements_in_pieces(bytes, PIECE_BYTES)
-}
-
-/// Pieces of a JSON array scanned in parallel: a few per core for a file of a few hundred MB.
-const PIECE_BYTES: usize = 4 << 20;
-
-fn array_elements_in_pieces(bytes: &[u8], piece_bytes: usize) -> ArrayScan {
     let i = skip_ws(bytes, 0);
-    if bytes.get(i) == Some(&b'[') && bytes.len() - i > 2 * piece_bytes {
-        if let Some(scan) = parallel::elements(bytes, i + 1, piece_bytes) {
+    if bytes.get(i) == Some(&b'[') && bytes.len() - i > 2 * PIECE_BYTES {
+        if let Some(scan) = parallel::elements(bytes, i + 1, PIECE_BYTES) {
             return scan;
         }
     }
     serial_array_elements(bytes)
 }
+
+/// Pieces of a JSON array scanned in parallel: a few per core for a file of a few hundred MB.
+const PIECE_BYTES: usize = 4 << 20;
 
 /// Scans `bytes` as a JSON array in pieces of each of `piece_sizes` bytes and requires each
 /// answer the pieces give to be the serial scan's; returns how many sizes were answered (the
@@ -204,15 +202,6 @@ fn string_end(bytes: &[u8], i: usize) -> Result<usize, (usize, &'static str)> {
     }
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-
-/// The high bit of the first zero byte of `x` (and possibly of later bytes: a borrow only
-/// travels upwards from a zero byte).
-#[inline(always)]
-fn first_zero(x: u64) -> u64 {
-    x.wrapping_sub(ONES) & !x & (ONES << 7)
-}
-
 /// Marks the first `"`, `{`, `[`, `}` or `]` of a word (`[` and `]` are `{` and `}` without
 /// the 0x20 bit).
 #[inline(always)]
@@ -221,30 +210,6 @@ fn brackets_or_quote(w: u64) -> u64 {
     first_zero(w ^ (ONES * u64::from(b'"')))
         | first_zero(folded ^ (ONES * u64::from(b'{')))
         | first_zero(folded ^ (ONES * u64::from(b'}')))
-}
-
-/// Marks the first `"` or `\` of a word.
-#[inline(always)]
-fn quote_or_backslash(w: u64) -> u64 {
-    first_zero(w ^ (ONES * u64::from(b'"'))) | first_zero(w ^ (ONES * u64::from(b'\\')))
-}
-
-/// The index of the first byte at or after `i` that `is` picks, or the end: eight bytes at a
-/// time through `word`, which marks the first picked byte of a word in its high bit (later
-/// marks may be false).
-#[inline(always)]
-fn find(bytes: &[u8], mut i: usize, word: impl Fn(u64) -> u64, is: impl Fn(u8) -> bool) -> usize {
-    while let Some(w) = bytes.get(i..i + 8) {
-        let m = word(u64::from_le_bytes(w.try_into().unwrap_or_default()));
-        if m != 0 {
-            return i + (m.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while i < bytes.len() && !is(bytes[i]) {
-        i += 1;
-    }
-    i
 }
 
 #[cfg(test)]

@@ -29,6 +29,8 @@
 //!   `authentication`'s other members and `importMode` read but not stored. When a twin name
 //!   is also spelled out, both land on one trie node: a repeat, and the record is declined.
 
+use crate::ingest::swar::{quote_or_backslash, ONES};
+
 use super::{validate, ChunkBuilder, RecordSpan, Trie, Visit, KEY_OK, META, NONE, PLAIN};
 
 /// A value found for a trie node, pushed into its column when the record is accepted.
@@ -835,13 +837,8 @@ fn out_of_range(kind: Ev, x: u64) -> bool {
 /// only travels upwards from a byte that matched).
 #[inline]
 fn special_bytes(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let quote = zero(w ^ (ONES * u64::from(b'"')));
-    let backslash = zero(w ^ (ONES * u64::from(b'\\')));
-    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-    quote | backslash | control
+    let control = w.wrapping_sub(ONES * 0x20) & !w & (ONES << 7);
+    quote_or_backslash(w) | control
 }
 
 #[cfg(test)]
