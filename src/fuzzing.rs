@@ -158,6 +158,80 @@ pub fn chunking_agrees(inputs: &[(&str, &[u8])], chunk_bytes: usize) -> Result<(
     }
 }
 
+/// Loads `inputs` with `$metadata` members deferred (by the fast path and by the tape) and
+/// columnised at once, and requires the same outcome once the deferred columns are built:
+/// the same columns and values, irregular rows, report and findings. Before they are built,
+/// the deferred store must hold the same columns outside `$metadata` and no irregular row
+/// the other does not. Memory may differ (the deferred columns are built in chunks of their
+/// own). Returns how many `$metadata` objects were deferred.
+pub fn deferral_agrees(inputs: &[(&str, &[u8])], chunk_bytes: usize) -> Result<u64, String> {
+    let load = |fast_path: bool, defer_metadata: bool| {
+        load_bytes(
+            inputs,
+            LoadOptions {
+                fast_path,
+                defer_metadata,
+                chunk_bytes,
+                ..LoadOptions::default()
+            },
+        )
+    };
+    let eager = match load(true, false) {
+        Ok(f) => f,
+        Err(e) => {
+            return match (load(true, true), load(false, true)) {
+                (Err(a), Err(b)) if a == e && b == e => Ok(0),
+                (a, b) => Err(format!(
+                    "columns: {e}
+deferred: {:?}
+deferred by the tape: {:?}",
+                    a.err(),
+                    b.err()
+                )),
+            };
+        }
+    };
+    if eager.store().has_deferred() {
+        return Err("a load without deferral deferred".into());
+    }
+    // The load's columns outside deferred `$metadata` members, as text.
+    let outside = |f: &Fleet| -> Vec<String> {
+        let mut v: Vec<String> = f
+            .store()
+            .built_columns()
+            .iter()
+            .filter(|c| {
+                let p = c.segments();
+                !(p.len() > 3
+                    && &*p[0] == "properties"
+                    && matches!(&*p[1], "desired" | "reported")
+                    && &*p[2] == "$metadata")
+            })
+            .map(column_text)
+            .collect();
+        v.sort();
+        v
+    };
+    let mut deferred = 0;
+    for (fast_path, name) in [(true, "deferred"), (false, "deferred by the tape")] {
+        let f =
+            load(fast_path, true).map_err(|e| format!("{name}: {e}; without deferral: loaded"))?;
+        let s = f.store();
+        deferred = f.report().phases.deferred_metadata;
+        if s.has_deferred() != (deferred > 0) {
+            return Err(format!("{name}: deferred {deferred} objects"));
+        }
+        if outside(&f) != outside(&eager) {
+            return Err(format!("{name}: the load's own columns differ"));
+        }
+        if !(s.irregular() - eager.store().irregular()).is_empty() {
+            return Err(format!("{name}: irregular rows the other has not"));
+        }
+        same(name, &f, "columns", &eager, false)?;
+    }
+    Ok(deferred)
+}
+
 /// Loads named inputs from memory, keeping up to 1,000 findings.
 fn load_bytes(inputs: &[(&str, &[u8])], opts: LoadOptions) -> Result<Fleet, String> {
     let opts = LoadOptions {
@@ -196,6 +270,7 @@ fn fingerprint(f: &Fleet, heap: bool) -> String {
     use std::fmt::Write;
     let r = f.report();
     let s = f.store();
+    s.decode_deferred();
     let mut out = format!(
         "records {} devices {} modules {} skipped {} invalid {} rules {:?}\n",
         r.records, r.devices, r.modules, r.skipped, r.invalid_records, r.rule_counts
@@ -214,19 +289,19 @@ fn fingerprint(f: &Fleet, heap: bool) -> String {
         s.irregular().iter().collect::<Vec<_>>(),
         if heap { s.heap_bytes() } else { 0 }
     );
-    let mut columns: Vec<String> = s
-        .columns()
-        .iter()
-        .map(|c| {
-            let mut line = format!("{:?} {:?}:", c.segments(), c.kind_counts());
-            for (row, v) in c.iter() {
-                let _ = write!(line, " {row}={v:?}");
-            }
-            line
-        })
-        .collect();
+    let mut columns: Vec<String> = s.columns().iter().map(column_text).collect();
     columns.sort();
     out + &columns.join("\n")
+}
+
+/// A column's path, kinds, and every row's value, as text.
+fn column_text(c: &crate::store::Column) -> String {
+    use std::fmt::Write;
+    let mut line = format!("{:?} {:?}:", c.segments(), c.kind_counts());
+    for (row, v) in c.iter() {
+        let _ = write!(line, " {row}={v:?}");
+    }
+    line
 }
 
 /// A whole input file (JSON Lines or a JSON array): never panics (gzip may fail to decompress,
@@ -266,6 +341,9 @@ pub fn ingest_file(data: &[u8]) {
         panic!("{e}");
     }
     if let Err(e) = chunking_agrees(&[("input", data)], 256) {
+        panic!("{e}");
+    }
+    if let Err(e) = deferral_agrees(&[("input", data)], 256) {
         panic!("{e}");
     }
     if let Err(e) = crate::ingest::array_scans_agree(data, 1..=64) {

@@ -296,7 +296,13 @@ impl Trie {
             self.fold_stamp.push(0);
         }
         let id = self.nodes.len() as u32;
-        self.nodes.push(TrieNode::new(key, fold));
+        let mut node = TrieNode::new(key, fold);
+        if self.nodes[p].flags & (DEFERRABLE | IN_DEFERRABLE) != 0 {
+            node.flags |= IN_DEFERRABLE;
+        } else if key == "$metadata" && self.is_section(parent) {
+            node.flags |= DEFERRABLE;
+        }
+        self.nodes.push(node);
         self.parents.push(parent);
         self.children.push(Vec::new());
         self.same_hash
@@ -304,6 +310,16 @@ impl Trie {
         self.path_hash.push(hash);
         self.children[p].push(id);
         id
+    }
+
+    /// Whether a node is `properties.desired` or `properties.reported` (twin names).
+    fn is_section(&self, node: u32) -> bool {
+        let n = node as usize;
+        let up = self.parents[n];
+        matches!(&*self.nodes[n].key, "desired" | "reported")
+            && up != NONE
+            && &*self.nodes[up as usize].key == "properties"
+            && self.parents[up as usize] == 0
     }
 
     fn path(&self, mut node: u32) -> Vec<Box<str>> {
@@ -324,6 +340,26 @@ const PLAIN: u8 = 1;
 const KEY_OK: u8 = 2;
 /// `$metadata` or `$version`: not checked nor counted at a section's root.
 const META: u8 = 4;
+/// `properties.desired.$metadata` or `properties.reported.$metadata` (spelled so): its
+/// members are left for later when the chunk defers them ([`Metadata::Deferred`]).
+const DEFERRABLE: u8 = 8;
+/// Below a [`DEFERRABLE`] node.
+const IN_DEFERRABLE: u8 = 16;
+
+/// What a chunk does with the members of `properties.desired.$metadata` and
+/// `properties.reported.$metadata`: a third of an export's bytes, a quarter of its values,
+/// and rarely queried (PERF-NOTES).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metadata {
+    /// Columns for them, like for any other member.
+    Columns,
+    /// Read and checked as JSON, the `$metadata` object itself marked present, its members
+    /// left for [`Metadata::Alone`] to columnise when a query first needs them.
+    Deferred,
+    /// Columns for them only (rows are read whole, everything else is dropped): the
+    /// deferred pass over rows a [`Metadata::Deferred`] load accepted.
+    Alone,
+}
 
 fn key_flags(key: &str) -> u8 {
     let mut f = 0;
@@ -450,6 +486,8 @@ pub struct ChunkOutput {
     pub too_many_paths: Option<RecordSpan>,
     /// Records added by the fast path (the rest went through the parser's tape).
     pub fast_records: u64,
+    /// `$metadata` objects whose members were deferred ([`Metadata::Deferred`]).
+    pub deferred: u64,
 }
 
 /// Builds columns for the records of one chunk.
@@ -467,6 +505,7 @@ pub struct ChunkBuilder<'c> {
     /// Whether to try [`fast`] before the tape.
     use_fast: bool,
     fast: fast::Fast,
+    metadata: Metadata,
 }
 
 impl<'c> ChunkBuilder<'c> {
@@ -476,6 +515,7 @@ impl<'c> ChunkBuilder<'c> {
         keep_findings: usize,
         census: &'c PathCensus,
         fast_path: bool,
+        metadata: Metadata,
     ) -> ChunkBuilder<'c> {
         ChunkBuilder {
             file,
@@ -496,12 +536,14 @@ impl<'c> ChunkBuilder<'c> {
                 lines: 0,
                 too_many_paths: None,
                 fast_records: 0,
+                deferred: 0,
             },
             json_buf: String::new(),
             keep_findings,
             expected_rows: 0,
             use_fast: fast_path,
             fast: fast::Fast::default(),
+            metadata,
         }
     }
 
@@ -617,6 +659,18 @@ impl<'c> ChunkBuilder<'c> {
         })
     }
 
+    /// Rows added so far.
+    pub fn rows(&self) -> usize {
+        self.out.rows.len()
+    }
+
+    /// Adds a row for a record that no longer reads as it did (its input changed since the
+    /// load): irregular, so that queries answer it from its twin, which says what is wrong.
+    pub fn unreadable_row(&mut self, span: RecordSpan) {
+        let row = self.new_row(span);
+        self.out.irregular.push(row);
+    }
+
     /// How many records the chunk is likely to hold (an estimate for sizing columns).
     pub fn expect_rows(&mut self, rows: usize) {
         self.expected_rows = rows;
@@ -683,6 +737,15 @@ impl<'c> ChunkBuilder<'c> {
                 }
                 Visit::CaseCollision => irregular = true,
             }
+            if self.metadata == Metadata::Deferred
+                && self.trie.nodes[child as usize].flags & DEFERRABLE != 0
+                && matches!(value[0], Node::Object { .. })
+            {
+                // Keys colliding inside are found when it is columnised.
+                self.column(child).push_object(row);
+                self.out.deferred += 1;
+                continue;
+            }
             irregular |= self.walk(value, child, row);
         }
         irregular
@@ -690,7 +753,12 @@ impl<'c> ChunkBuilder<'c> {
 
     pub fn finish(mut self) -> ChunkOutput {
         self.out.fast_records = self.fast.records;
+        self.out.deferred += self.fast.deferred;
+        let alone = self.metadata == Metadata::Alone;
         for (node, col) in self.columns.into_iter().enumerate() {
+            if alone && self.trie.nodes[node].flags & IN_DEFERRABLE == 0 {
+                continue;
+            }
             if let Some(col) = col {
                 self.out.columns.push((self.trie.path(node as u32), col));
             }

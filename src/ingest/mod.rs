@@ -4,6 +4,7 @@
 //! ids follow file order (files in the order given).
 
 mod chunk;
+mod deferred;
 pub(crate) mod normalise;
 mod split;
 mod swar;
@@ -25,7 +26,8 @@ pub use validate::{Finding, Rule};
 use crate::error::{LoadError, Location};
 use crate::source::{strip_bom, SourceFile};
 use crate::store::{Column, ColumnAssembler, RowSource, Store};
-use chunk::{ChunkBuilder, ChunkOutput, PathCensus, RecordSpan};
+use chunk::{ChunkBuilder, ChunkOutput, Metadata, PathCensus, RecordSpan};
+pub(crate) use deferred::{Deferral, MetadataColumns};
 
 /// A record larger than this is skipped (and reported) instead of parsed: the largest twin the
 /// service allows is under 100 KB, and a runaway line must not take the machine's memory.
@@ -60,6 +62,13 @@ pub struct LoadOptions {
     /// parser's tape (the default). Off, every record goes through the tape: the same store
     /// and report, slower; the tests compare the two.
     pub fast_path: bool,
+    /// Leave the members of `properties.desired.$metadata` and `.reported.$metadata` to be
+    /// columnised when a query first reads one (the default): they are a third of an
+    /// export's bytes and rarely queried, and the load is ~15% faster without them. The
+    /// records are still read whole and checked; [`Store::decode_deferred`] columnises them
+    /// ahead of time. Off, they are columnised like everything else: the same store once
+    /// decoded; the tests compare the two.
+    pub defer_metadata: bool,
 }
 
 impl Default for LoadOptions {
@@ -73,6 +82,7 @@ impl Default for LoadOptions {
             max_paths: MAX_PATHS,
             max_decompressed_bytes: crate::source::MAX_DECOMPRESSED_BYTES,
             fast_path: true,
+            defer_metadata: true,
         }
     }
 }
@@ -150,6 +160,10 @@ pub struct Phases {
     /// ([`LoadOptions::fast_path`]).
     #[serde(default)]
     pub fast_records: u64,
+    /// `$metadata` objects whose members were left to be columnised on first use
+    /// ([`LoadOptions::defer_metadata`]).
+    #[serde(default)]
+    pub deferred_metadata: u64,
 }
 
 fn ms_since(t: Instant) -> f64 {
@@ -296,7 +310,7 @@ pub fn load_files(
     (0..workers).into_par_iter().for_each(|_| loop {
         let i = next_task.fetch_add(1, Ordering::Relaxed);
         let Some(task) = tasks.get(i) else { break };
-        let done = parse_task(&files, task, keep, &census, opts.fast_path);
+        let done = parse_task(&files, task, keep, &census, opts);
         if let Some(p) = progress {
             p.fetch_add(done.bytes, Ordering::Relaxed);
         }
@@ -351,7 +365,7 @@ fn parse_task(
     task: &Task,
     keep: usize,
     census: &PathCensus,
-    fast_path: bool,
+    opts: &LoadOptions,
 ) -> Delivered {
     match *task {
         Task::Lines { file, ref range } => Delivered {
@@ -362,13 +376,13 @@ fn parse_task(
                 range.clone(),
                 keep,
                 census,
-                fast_path,
+                opts,
             ),
             bytes: range.len() as u64,
         },
         Task::Elements { file, ref elements } => {
             let bytes: &[u8] = &files[file as usize];
-            let mut b = ChunkBuilder::new(file, keep, census, fast_path);
+            let mut b = chunk_builder(file, keep, census, opts);
             b.expect_rows(elements.len());
             let mut n = 0;
             for e in elements {
@@ -386,6 +400,20 @@ fn parse_task(
             }
         }
     }
+}
+
+fn chunk_builder<'c>(
+    file: u32,
+    keep: usize,
+    census: &'c PathCensus,
+    opts: &LoadOptions,
+) -> ChunkBuilder<'c> {
+    let metadata = if opts.defer_metadata {
+        Metadata::Deferred
+    } else {
+        Metadata::Columns
+    };
+    ChunkBuilder::new(file, keep, census, opts.fast_path, metadata)
 }
 
 fn add_record(b: &mut ChunkBuilder, bytes: &[u8], start: usize, end: usize) {
@@ -419,9 +447,9 @@ fn parse_lines(
     range: Range<usize>,
     keep: usize,
     census: &PathCensus,
-    fast_path: bool,
+    opts: &LoadOptions,
 ) -> ChunkOutput {
-    let mut b = ChunkBuilder::new(file, keep, census, fast_path);
+    let mut b = chunk_builder(file, keep, census, opts);
     if let Some(first) = memchr::memchr(b'\n', &bytes[range.clone()]) {
         b.expect_rows(range.len() / (first + 1));
     }
@@ -538,6 +566,8 @@ struct Assembly {
     skipped: u64,
     invalid: u64,
     fast_records: u64,
+    /// `$metadata` objects whose members were deferred.
+    deferred: u64,
     /// The first chunk (in input order) that stopped at the load's limit on paths.
     too_many_paths: Option<(u32, RecordSpan)>,
     /// Rows past `u32::MAX` were dropped (the load fails).
@@ -570,6 +600,7 @@ impl Assembly {
             rule_counts,
             invalid: 0,
             fast_records: 0,
+            deferred: 0,
             too_many_paths: None,
             too_many_rows: false,
             unread_bytes: bytes,
@@ -603,6 +634,7 @@ impl Assembly {
         self.skipped += out.skipped;
         self.invalid += out.invalid_records;
         self.fast_records += out.fast_records;
+        self.deferred += out.deferred;
         for (rule, n) in &out.rule_counts {
             *self.rule_counts.entry(rule.name()).or_insert(0) += n;
         }
@@ -664,6 +696,7 @@ impl Assembly {
             merge_ms: (merged - assembling).as_secs_f64() * 1000.0,
             index_ms: ms_since(merged),
             fast_records,
+            deferred_metadata: self.deferred,
         };
 
         findings.sort_by_key(|f| (f.file, f.byte));
@@ -703,7 +736,12 @@ impl Assembly {
         }
         let bytes = files.iter().map(|f| f.len() as u64).sum();
         let modules_n = modules.len();
-        let store = Store::new(Arc::new(files), rows, modules, irregular, columns);
+        let deferral = (self.deferred > 0).then_some(Deferral {
+            fast_path: opts.fast_path,
+            max_paths: opts.max_paths,
+            chunk_bytes: opts.chunk_bytes,
+        });
+        let store = Store::new(Arc::new(files), rows, modules, irregular, columns, deferral);
         let report = LoadReport {
             files: file_reports,
             records: store.len() as u64,

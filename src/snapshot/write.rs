@@ -38,6 +38,8 @@ pub fn write(
     let name = path.display().to_string();
     // Re-writing a snapshot copies its bytes: check them first.
     store.verify()?;
+    // A snapshot holds every column and every irregular row: build deferred ones first.
+    store.decode_deferred();
     let tmp = temp_path(path);
     let written = write_file(store, report, &tmp, &name, opts).and_then(|summary| {
         std::fs::rename(&tmp, path).map_err(|e| LoadError::io(&name, e))?;

@@ -12,6 +12,14 @@
 //! express. Such rows are listed in [`Store::irregular`] and the executor evaluates them
 //! from their full twin instead of from columns and bitmaps.
 //!
+//! The members of `properties.desired.$metadata` and `.reported.$metadata` may have been
+//! deferred by the load ([`crate::ingest::LoadOptions::defer_metadata`]): their columns are
+//! then built on first use — when [`Store::columns_for`] is asked for a path inside one, when
+//! every column is listed ([`Store::columns`]), or by [`Store::decode_deferred`] — and added
+//! after the load's columns, with the rows they make irregular. Until then
+//! [`Store::irregular`] lists the rows irregular outside them, which is what every query that
+//! reads no such path needs.
+//!
 //! The full twin of a row (for `SELECT *`) is rebuilt from the record's bytes, which the store
 //! keeps addressable (a range of the mapped input) rather than copying; a store opened from a
 //! snapshot reads it from the snapshot's compressed twin blocks instead.
@@ -26,7 +34,7 @@ mod column;
 mod timestamp;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 use roaring::RoaringBitmap;
@@ -41,6 +49,7 @@ pub(crate) use column::{
 pub use timestamp::{TimeText, Timestamp};
 
 use crate::error::LoadError;
+use crate::ingest::{Deferral, MetadataColumns};
 use crate::source::SourceFile;
 
 /// Where a row's record lives: a byte range of one of the store's inputs.
@@ -87,12 +96,105 @@ pub struct Store {
     pub(crate) twins: Twins,
     pub(crate) rows: Buf<RowSource>,
     pub(crate) modules: RoaringBitmap,
-    pub(crate) irregular: RoaringBitmap,
-    pub(crate) columns: Vec<Column>,
+    /// The load's columns; deferred ones follow them once built.
+    columns: Vec<Column>,
+    /// The load's irregular rows, per-path spellings and collections.
+    loaded: Catalog,
+    /// `$metadata` members the load deferred, and their columns once built.
+    deferred: Option<(Deferral, OnceLock<Deferred>)>,
+}
+
+/// What lookups and the executor read of the store's rows and columns.
+struct Catalog {
+    irregular: RoaringBitmap,
     /// Lower-cased path segments → every column spelled that way.
-    pub(crate) by_lower: HashMap<Vec<String>, Vec<ColumnId>>,
+    by_lower: HashMap<Vec<String>, Vec<ColumnId>>,
     /// Per collection (devices, modules): all its rows, and those that are not irregular.
     collections: [(RoaringBitmap, RoaringBitmap); 2],
+}
+
+impl Catalog {
+    fn new(modules: &RoaringBitmap, rows: u32, irregular: RoaringBitmap) -> Catalog {
+        let mut devices = crate::index::all_rows(rows);
+        devices -= modules;
+        let collections = [
+            (devices.clone(), devices - &irregular),
+            (modules.clone(), modules - &irregular),
+        ];
+        Catalog {
+            irregular,
+            by_lower: HashMap::new(),
+            collections,
+        }
+    }
+
+    /// Adds columns to the lookup, numbered from `first`.
+    fn add<'a>(&mut self, first: usize, columns: impl Iterator<Item = &'a Column>) {
+        for (i, c) in columns.enumerate() {
+            let key = c.segments().iter().map(|s| s.to_lowercase()).collect();
+            self.by_lower
+                .entry(key)
+                .or_default()
+                .push((first + i) as ColumnId);
+        }
+    }
+}
+
+/// Deferred columns, built.
+struct Deferred {
+    columns: Vec<Column>,
+    /// Of the whole store (the load's columns and these).
+    catalog: Catalog,
+}
+
+/// Every column of a store: the load's, then those built on demand.
+#[derive(Clone, Copy)]
+pub struct Columns<'a> {
+    loaded: &'a [Column],
+    deferred: &'a [Column],
+}
+
+impl<'a> Columns<'a> {
+    pub fn len(&self) -> usize {
+        self.loaded.len() + self.deferred.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The columns in [`ColumnId`] order.
+    pub fn iter(
+        &self,
+    ) -> std::iter::Chain<std::slice::Iter<'a, Column>, std::slice::Iter<'a, Column>> {
+        self.loaded.iter().chain(self.deferred)
+    }
+
+    pub fn get(&self, id: ColumnId) -> Option<&'a Column> {
+        let i = id as usize;
+        match i.checked_sub(self.loaded.len()) {
+            None => self.loaded.get(i),
+            Some(j) => self.deferred.get(j),
+        }
+    }
+}
+
+impl<'a> IntoIterator for Columns<'a> {
+    type Item = &'a Column;
+    type IntoIter = std::iter::Chain<std::slice::Iter<'a, Column>, std::slice::Iter<'a, Column>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// Whether lower-cased path segments lie inside a section's `$metadata`, where columns may
+/// be deferred.
+fn in_metadata(lower: &[String]) -> bool {
+    lower.len() > 3
+        && lower[0] == "properties"
+        && matches!(lower[1].as_str(), "desired" | "reported")
+        && lower[2] == "$metadata"
 }
 
 impl Store {
@@ -102,14 +204,17 @@ impl Store {
         modules: RoaringBitmap,
         irregular: RoaringBitmap,
         columns: Vec<Column>,
+        deferral: Option<Deferral>,
     ) -> Store {
-        Store::with_twins(
+        let mut store = Store::with_twins(
             Twins::Inputs(files),
             rows.into(),
             modules,
             irregular,
             columns,
-        )
+        );
+        store.deferred = deferral.map(|d| (d, OnceLock::new()));
+        store
     }
 
     pub(crate) fn with_twins(
@@ -119,25 +224,53 @@ impl Store {
         irregular: RoaringBitmap,
         columns: Vec<Column>,
     ) -> Store {
-        let mut by_lower: HashMap<Vec<String>, Vec<ColumnId>> = HashMap::new();
-        for (i, c) in columns.iter().enumerate() {
-            let key = c.segments().iter().map(|s| s.to_lowercase()).collect();
-            by_lower.entry(key).or_default().push(i as ColumnId);
-        }
-        let mut devices = crate::index::all_rows(rows.len() as u32);
-        devices -= &modules;
-        let collections = [
-            (devices.clone(), devices - &irregular),
-            (modules.clone(), &modules - &irregular),
-        ];
+        let mut loaded = Catalog::new(&modules, rows.len() as u32, irregular);
+        loaded.add(0, columns.iter());
         Store {
             twins,
             rows,
             modules,
-            irregular,
             columns,
-            by_lower,
-            collections,
+            loaded,
+            deferred: None,
+        }
+    }
+
+    /// Builds the columns the load deferred (`$metadata` members), if it deferred any and
+    /// they are not built yet: a pass over every row's record, about as long as the load.
+    /// Queries do it when they first read such a path; this does it ahead of time.
+    pub fn decode_deferred(&self) {
+        self.deferred_columns();
+    }
+
+    /// Whether the load deferred columns that are not built yet.
+    pub fn has_deferred(&self) -> bool {
+        self.deferred
+            .as_ref()
+            .is_some_and(|(_, cell)| cell.get().is_none())
+    }
+
+    fn deferred_columns(&self) -> Option<&Deferred> {
+        let (deferral, cell) = self.deferred.as_ref()?;
+        // Only a load defers columns, and it reads its inputs.
+        let Twins::Inputs(files) = &self.twins else {
+            return None;
+        };
+        Some(cell.get_or_init(|| {
+            let MetadataColumns { columns, irregular } = deferral.columnise(files, &self.rows);
+            let irregular = irregular | &self.loaded.irregular;
+            let mut catalog = Catalog::new(&self.modules, self.len(), irregular);
+            catalog.add(0, self.columns.iter());
+            catalog.add(self.columns.len(), columns.iter());
+            Deferred { columns, catalog }
+        }))
+    }
+
+    /// The catalog of what is built so far.
+    fn catalog(&self) -> &Catalog {
+        match &self.deferred {
+            Some((_, cell)) => cell.get().map_or(&self.loaded, |d| &d.catalog),
+            None => &self.loaded,
         }
     }
 
@@ -162,30 +295,57 @@ impl Store {
 
     /// A collection's rows, and those of them that are regular (no keys colliding by case).
     pub fn collection_rows(&self, c: crate::sql::Collection) -> (&RoaringBitmap, &RoaringBitmap) {
+        let collections = &self.catalog().collections;
         let (all, regular) = match c {
-            crate::sql::Collection::Devices => &self.collections[0],
-            crate::sql::Collection::Modules => &self.collections[1],
+            crate::sql::Collection::Devices => &collections[0],
+            crate::sql::Collection::Modules => &collections[1],
         };
         (all, regular)
     }
 
-    /// Rows whose record has keys that differ only by case within one object.
+    /// Rows whose record has keys that differ only by case within one object — of the
+    /// objects whose columns are built: keys colliding inside a deferred `$metadata` are
+    /// found when its columns are.
     pub fn irregular(&self) -> &RoaringBitmap {
-        &self.irregular
+        &self.catalog().irregular
     }
 
-    pub fn columns(&self) -> &[Column] {
-        &self.columns
+    /// Every column, building deferred ones first.
+    pub fn columns(&self) -> Columns<'_> {
+        Columns {
+            loaded: &self.columns,
+            deferred: self.deferred_columns().map_or(&[], |d| &d.columns),
+        }
     }
 
+    /// The columns built so far: the load's, and deferred ones if they have been built.
+    pub fn built_columns(&self) -> Columns<'_> {
+        Columns {
+            loaded: &self.columns,
+            deferred: self
+                .deferred
+                .as_ref()
+                .and_then(|(_, cell)| cell.get())
+                .map_or(&[], |d| &d.columns),
+        }
+    }
+
+    /// A column by id (ids come from [`Store::columns_for`] or [`Store::columns`]).
     pub fn column(&self, id: ColumnId) -> &Column {
-        &self.columns[id as usize]
+        match self.built_columns().get(id) {
+            Some(c) => c,
+            None => panic!("column {id} is not in this store"),
+        }
     }
 
-    /// Every column whose path equals `segments` ignoring case (SPEC §2.1, §4.1).
+    /// Every column whose path equals `segments` ignoring case (SPEC §2.1, §4.1); builds
+    /// deferred columns first when the path lies where they are.
     pub fn columns_for<S: AsRef<str>>(&self, segments: &[S]) -> &[ColumnId] {
         let key: Vec<String> = segments.iter().map(|s| s.as_ref().to_lowercase()).collect();
-        self.by_lower.get(&key).map_or(&[], Vec::as_slice)
+        if in_metadata(&key) {
+            self.deferred_columns();
+        }
+        self.catalog().by_lower.get(&key).map_or(&[], Vec::as_slice)
     }
 
     /// The column spelled exactly so, if any.
@@ -295,6 +455,7 @@ impl Store {
         let mut objects = false;
         for &id in columns {
             let Some(c) = self.columns.get(id as usize) else {
+                // Deferred columns are built by a load, never from a snapshot.
                 continue;
             };
             c.prepare()
@@ -303,8 +464,9 @@ impl Store {
         }
         if all_twins || objects {
             s.verify_twins(None).map_err(corrupt)
-        } else if !self.irregular.is_empty() {
-            s.verify_twins(Some(&self.irregular)).map_err(corrupt)
+        } else if !self.loaded.irregular.is_empty() {
+            s.verify_twins(Some(&self.loaded.irregular))
+                .map_err(corrupt)
         } else {
             Ok(())
         }
@@ -355,12 +517,13 @@ impl Store {
         }
     }
 
-    /// Bytes held by columns and indexes (excluding the inputs' mapped pages).
+    /// Bytes held by columns and indexes (excluding the inputs' mapped pages), deferred
+    /// columns included once built.
     pub fn heap_bytes(&self) -> usize {
-        let cols: usize = self.columns.iter().map(Column::heap_bytes).sum();
+        let cols: usize = self.built_columns().iter().map(Column::heap_bytes).sum();
         cols + self.rows.heap_bytes()
             + self.modules.serialized_size()
-            + self.irregular.serialized_size()
+            + self.irregular().serialized_size()
     }
 
     /// Bytes of inputs held in memory rather than mapped (decompressed `.gz`, standard input).

@@ -3,6 +3,7 @@
 mod bad_inputs;
 mod chunking;
 mod cli;
+mod deferred;
 mod engine;
 mod fast_path;
 mod fuzz_corpus;

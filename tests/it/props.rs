@@ -58,6 +58,8 @@ struct Layout {
     gzip: bool,
     /// Written to files and loaded by path (memory-mapped), not from memory.
     via_files: bool,
+    /// `$metadata` members columnised on first use (the default) rather than by the load.
+    defer_metadata: bool,
 }
 
 const DEFAULT_CHUNK: usize = 4 << 20;
@@ -77,11 +79,12 @@ fn arb_layout(chunks: &'static [usize]) -> impl Strategy<Value = Layout> {
         prop::sample::select(chunks),
         prop::bool::weighted(0.1),
         prop::bool::weighted(0.1),
+        prop::bool::weighted(0.8),
     );
     (text, inputs).prop_map(
         |(
             (array, pretty, crlf, bom, blank_lines, spelling, decorated),
-            (files, chunk_bytes, gzip, via_files),
+            (files, chunk_bytes, gzip, via_files, defer_metadata),
         )| Layout {
             array,
             pretty,
@@ -94,6 +97,7 @@ fn arb_layout(chunks: &'static [usize]) -> impl Strategy<Value = Layout> {
             decorated,
             gzip,
             via_files,
+            defer_metadata,
         },
     )
 }
@@ -439,6 +443,7 @@ fn load(records: &[Value], layout: &Layout) -> Result<Loaded, TestCaseError> {
         .collect::<Result<Vec<Value>, _>>()?;
     let opts = LoadOptions {
         chunk_bytes: layout.chunk_bytes,
+        defer_metadata: layout.defer_metadata,
         ..LoadOptions::default()
     };
     let inputs = write_inputs(&texts, layout);
@@ -1254,6 +1259,7 @@ fn generated_queries_are_mostly_valid_and_hit_data() {
         decorated: false,
         gzip: false,
         via_files: false,
+        defer_metadata: true,
     };
     let (mut valid, mut with_filter, mut filter_hits, total) = (0, 0, 0, 1000);
     let mut fleet = None;

@@ -31,7 +31,10 @@
 
 use crate::ingest::swar::{quote_or_backslash, ONES};
 
-use super::{validate, ChunkBuilder, RecordSpan, Trie, Visit, KEY_OK, META, NONE, PLAIN};
+use super::{
+    validate, ChunkBuilder, Metadata, RecordSpan, Trie, Visit, DEFERRABLE, IN_DEFERRABLE, KEY_OK,
+    META, NONE, PLAIN,
+};
 
 /// A value found for a trie node, pushed into its column when the record is accepted.
 #[derive(Clone, Copy)]
@@ -67,6 +70,8 @@ pub(super) struct Fast {
     export: bool,
     /// Records added by the fast path.
     pub(super) records: u64,
+    /// `$metadata` objects it deferred ([`Metadata::Deferred`]).
+    pub(super) deferred: u64,
 }
 
 /// Depth of JSON nesting the fast path reads (the tape path allows 127).
@@ -97,17 +102,25 @@ impl ChunkBuilder<'_> {
             arrays: &mut fast.arrays,
             unescaped: &mut fast.unescaped,
             export_seen: None,
+            defer: self.metadata == Metadata::Deferred,
+            deferred: 0,
         };
         let accepted = scan.record(fast.export);
         if let Some(export) = scan.export_seen {
             fast.export = export;
         }
+        let deferred = scan.deferred;
         let Some(module) = accepted else {
             self.fast = fast;
             return false;
         };
+        fast.deferred += deferred;
         let row = self.new_row(span);
+        let alone = self.metadata == Metadata::Alone;
         for e in &fast.events {
+            if alone && self.trie.nodes[e.node as usize].flags & IN_DEFERRABLE == 0 {
+                continue;
+            }
             let col = self.column(e.node);
             match e.kind {
                 Ev::Str => col.push_str(row, Piece(e.x).text(text, &fast.unescaped)),
@@ -187,6 +200,10 @@ struct Scan<'a> {
     unescaped: &'a mut String,
     /// Whether the record is in export shape, once it has been read to its end.
     export_seen: Option<bool>,
+    /// Skip the members of `$metadata` objects at a section's root ([`Metadata::Deferred`]).
+    defer: bool,
+    /// `$metadata` objects skipped so.
+    deferred: u64,
 }
 
 /// Top-level members that decide how a record normalises.
@@ -652,6 +669,16 @@ impl Scan<'_> {
             } else {
                 sec + 1
             };
+            if self.defer && flags & DEFERRABLE != 0 && self.peek() == b'{' {
+                // Read as `value` would (the same nesting limit), its members not kept.
+                self.push(child, Ev::Object, 0);
+                self.skip(depth)?;
+                self.deferred += 1;
+                if !self.next_member()? {
+                    return Some(size);
+                }
+                continue;
+            }
             let n = self.value(child, child_sec, depth)?;
             if child_sec != NO_SECTION {
                 size += self.trie.nodes[child as usize].key.len() + 4 + n;

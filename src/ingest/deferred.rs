@@ -1,0 +1,158 @@
+//! `$metadata` members columnised on demand.
+//!
+//! By default a load reads `properties.desired.$metadata` and `properties.reported.$metadata`
+//! only as JSON ([`Metadata::Deferred`]): checked like the rest of the record, the object
+//! itself marked present, its members not turned into columns. They are a third of an
+//! export's bytes and a quarter of its values, and rarely queried (PERF-NOTES); building them
+//! was ~15% of a load. The store keeps every row's record addressable anyway (for
+//! `SELECT *`), so when a query first names a path inside one, [`Deferral::columnise`]
+//! reads the rows again ([`Metadata::Alone`]: the same scanner and tape path, keeping only
+//! those members' columns) and the store adds the columns, their indexes and the rows found
+//! irregular inside them. The result is what a load with `defer_metadata` off builds; the
+//! tests hold the two equal.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use rayon::prelude::*;
+use roaring::RoaringBitmap;
+
+use super::chunk::{ChunkBuilder, ChunkOutput, Metadata, PathCensus, RecordSpan};
+use crate::source::SourceFile;
+use crate::store::{Column, ColumnAssembler, RowSource};
+
+/// How a load deferred its `$metadata` members: what reading them again needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Deferral {
+    pub fast_path: bool,
+    pub max_paths: usize,
+    pub chunk_bytes: usize,
+}
+
+/// The deferred members' columns (indexed), and the rows they make irregular.
+pub(crate) struct MetadataColumns {
+    pub columns: Vec<Column>,
+    /// Rows whose records have keys colliding by case (anywhere: a superset of the load's
+    /// irregular rows), or that no longer read as they did at the load.
+    pub irregular: RoaringBitmap,
+}
+
+impl Deferral {
+    /// Reads every row's record again and builds the columns of its `$metadata` members.
+    ///
+    /// Never fails: a record that no longer reads as it did (its input changed on disk)
+    /// becomes an irregular row, which queries answer from its twin, and reading the twin
+    /// says what is wrong; more distinct paths than the load allows (possible only where a
+    /// load without deferral would have failed) leaves no columns and every row irregular.
+    pub(crate) fn columnise(&self, files: &[SourceFile], rows: &[RowSource]) -> MetadataColumns {
+        let census = PathCensus::new(self.max_paths);
+        let outputs: Vec<(u32, ChunkOutput)> = tasks(rows, self.chunk_bytes)
+            .into_par_iter()
+            .map(|task| {
+                let base = task.start as u32;
+                (base, self.read_again(files, &rows[task], &census))
+            })
+            .collect();
+        let total = rows.len() as u32;
+        if census.exceeded() {
+            return MetadataColumns {
+                columns: Vec::new(),
+                irregular: crate::index::all_rows(total),
+            };
+        }
+        let mut irregular = RoaringBitmap::new();
+        let mut path_ids: HashMap<Vec<Box<str>>, usize> = HashMap::new();
+        let mut assemblers: Vec<ColumnAssembler> = Vec::new();
+        for (base, out) in outputs {
+            irregular.extend(out.irregular.iter().map(|r| r + base));
+            for (path, builder) in out.columns {
+                let id = *path_ids.entry(path.clone()).or_insert_with(|| {
+                    assemblers.push(ColumnAssembler::new(path));
+                    assemblers.len() - 1
+                });
+                assemblers[id].append(base, builder);
+            }
+        }
+        let mut columns: Vec<Column> = assemblers
+            .into_par_iter()
+            .map(|c| c.finish(total))
+            .collect();
+        crate::index::build_indexes(&mut columns);
+        MetadataColumns { columns, irregular }
+    }
+
+    /// One task's rows, read whole with only the deferred members kept.
+    fn read_again(
+        &self,
+        files: &[SourceFile],
+        rows: &[RowSource],
+        census: &PathCensus,
+    ) -> ChunkOutput {
+        let file = rows.first().map_or(0, |r| r.file);
+        let mut b = ChunkBuilder::new(file, 0, census, self.fast_path, Metadata::Alone);
+        b.expect_rows(rows.len());
+        let bytes: &[u8] = files.get(file as usize).map_or(&[], |f| f);
+        for r in rows {
+            let start = r.offset as usize;
+            let span = RecordSpan {
+                start,
+                end: start.saturating_add(r.len as usize),
+            };
+            let before = b.rows();
+            if !b.stopped() && span.end <= bytes.len() {
+                b.add(bytes, span);
+            }
+            if b.rows() == before {
+                b.unreadable_row(span);
+            }
+        }
+        b.finish()
+    }
+}
+
+/// Consecutive rows of one input, about `chunk_bytes` of records each.
+fn tasks(rows: &[RowSource], chunk_bytes: usize) -> Vec<Range<usize>> {
+    let mut tasks = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, r) in rows.iter().enumerate() {
+        if i > start && (r.file != rows[start].file || bytes >= chunk_bytes) {
+            tasks.push(start..i);
+            start = i;
+            bytes = 0;
+        }
+        bytes += r.len as usize;
+    }
+    if start < rows.len() {
+        tasks.push(start..rows.len());
+    }
+    tasks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(file: u32, len: u32) -> RowSource {
+        RowSource {
+            file,
+            len,
+            offset: 0,
+        }
+    }
+
+    #[test]
+    fn tasks_keep_to_one_input_and_about_the_chunk_size() {
+        let rows = [
+            row(0, 5),
+            row(0, 5),
+            row(0, 5),
+            row(1, 5),
+            row(1, 20),
+            row(1, 1),
+        ];
+        assert_eq!(tasks(&rows, 10), vec![0..2, 2..3, 3..5, 5..6]);
+        assert_eq!(tasks(&rows, 1000), vec![0..3, 3..6]);
+        assert!(tasks(&[], 10).is_empty());
+    }
+}
