@@ -5,7 +5,9 @@
 //! store's heap bytes (columns, indexes, row table) plus input bytes held in memory, as a share
 //! of the file, and the process's peak resident set (which includes the mapped file's pages).
 //! Then a few alternating pairs (bare, load) give a paired ratio that survives a shared
-//! machine's load changes better than criterion's two sequential measurements.
+//! machine's load changes better than criterion's two sequential measurements. The load
+//! defers `$metadata` members (the default); `twindex_load_all_columns` builds them too, and
+//! the memory printout says what building them later costs.
 //!
 //! ```text
 //! cargo bench --bench ingest                           # 1,000,000 devices
@@ -115,11 +117,22 @@ fn bare_tape_parse(path: &Path) -> usize {
 }
 
 fn load(path: &Path) -> Fleet {
-    Fleet::load_with(
-        &[path.to_str().expect("UTF-8 path")],
-        &LoadOptions::default(),
+    load_with(path, &LoadOptions::default())
+}
+
+fn load_with(path: &Path, opts: &LoadOptions) -> Fleet {
+    Fleet::load_with(&[path.to_str().expect("UTF-8 path")], opts).expect("bench data loads")
+}
+
+/// `$metadata` members columnised by the load rather than on first use.
+fn load_all_columns(path: &Path) -> Fleet {
+    load_with(
+        path,
+        &LoadOptions {
+            defer_metadata: false,
+            ..LoadOptions::default()
+        },
     )
-    .expect("bench data loads")
 }
 
 /// One load in a fresh process: what the loaded fleet holds, and the process's peak memory.
@@ -160,6 +173,19 @@ fn print_memory(path: &Path, file_bytes: u64) -> Duration {
             "  peak RSS (VmHWM):     {} (before load: {})",
             common::bytes(hwm),
             common::bytes(hwm_before)
+        );
+    }
+    if fleet.store().has_deferred() {
+        // What the first query reading inside a `$metadata` pays, and holds afterwards.
+        let started = Instant::now();
+        fleet.store().decode_deferred();
+        let held = fleet.store().heap_bytes() as u64 + owned;
+        eprintln!(
+            "  deferred $metadata:   {} objects, built in {:.3} s; fleet memory then {} = {:.1}% of the file",
+            report.phases.deferred_metadata,
+            started.elapsed().as_secs_f64(),
+            common::bytes(held),
+            100.0 * held as f64 / file_bytes as f64
         );
     }
     report.elapsed
@@ -254,6 +280,18 @@ fn ingest(c: &mut Criterion) {
         BenchmarkId::new("twindex_load", devices),
         &path,
         |b, path| b.iter_batched(|| (), |()| load(black_box(path)), BatchSize::PerIteration),
+    );
+    // The same with `$metadata` members built by the load (`defer_metadata` off).
+    group.bench_with_input(
+        BenchmarkId::new("twindex_load_all_columns", devices),
+        &path,
+        |b, path| {
+            b.iter_batched(
+                || (),
+                |()| load_all_columns(black_box(path)),
+                BatchSize::PerIteration,
+            )
+        },
     );
     group.finish();
     eprintln!("load average after: {}", common::load_average());
