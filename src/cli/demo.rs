@@ -7,7 +7,7 @@ use std::time::Instant;
 use clap::Args;
 
 use super::error::Failure;
-use super::input::{load_paths, warn_about_findings};
+use super::input::{load_paths, warn_about_findings, Metadata};
 use super::output::{bytes, count, json_table};
 use crate::gen::GenOptions;
 use crate::Fleet;
@@ -69,7 +69,15 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
     let file = cached_fleet(&args, &dir, &mut out)?;
 
     let name = file.to_string_lossy().into_owned();
-    let fleet = load_paths(std::slice::from_ref(&name), false)?;
+    let metadata = if SHOWCASE
+        .iter()
+        .any(|sql| Metadata::of_query(sql) == Metadata::Read)
+    {
+        Metadata::Read
+    } else {
+        Metadata::Deferred
+    };
+    let fleet = load_paths(std::slice::from_ref(&name), false, metadata)?;
     warn_about_findings(fleet.report());
     write_load_summary(&fleet, &mut out).map_err(Failure::stdout)?;
 
@@ -157,7 +165,7 @@ fn write_load_summary(fleet: &Fleet, out: &mut impl Write) -> io::Result<()> {
     writeln!(
         out,
         "loaded {} twins ({} devices, {} modules) from {} in {:.2} s on {} threads: {:.2} GB/s; \
-         memory {} ({} paths)",
+         memory {} ({} paths{})",
         count(r.records),
         count(r.devices),
         count(r.modules),
@@ -166,7 +174,12 @@ fn write_load_summary(fleet: &Fleet, out: &mut impl Write) -> io::Result<()> {
         rayon::current_num_threads(),
         r.throughput() / 1e9,
         bytes((store.heap_bytes() + store.owned_input_bytes()) as u64),
-        count(store.columns().len() as u64)
+        count(store.built_columns().len() as u64),
+        if store.has_deferred() {
+            "; `$metadata` members columnised on first use"
+        } else {
+            ""
+        }
     )
 }
 

@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Write};
 use clap::{Args, ValueEnum};
 
 use super::error::Failure;
-use super::input::Inputs;
+use super::input::{Inputs, Metadata};
 use super::query::ms;
 use crate::Explain;
 
@@ -40,7 +40,7 @@ enum ExplainFormat {
 pub fn run(args: ExplainArgs) -> Result<(), Failure> {
     let sql = args.sql.as_str();
     crate::sql::parse(sql).map_err(|e| Failure::query(sql, e))?;
-    let fleet = args.inputs.load()?;
+    let fleet = args.inputs.load(Metadata::of_query(sql))?;
     let explain = fleet.explain(sql).map_err(|e| Failure::query(sql, e))?;
     let mut out = BufWriter::new(io::stdout().lock());
     match args.format {

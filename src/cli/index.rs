@@ -11,7 +11,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::error::{note, Failure};
-use super::input::{with_progress, Inputs};
+use super::input::{with_progress, Inputs, Metadata};
 use super::output::{bytes, count};
 use crate::snapshot::{OpenOptions, WriteOptions, WriteSummary};
 use crate::{Fleet, LoadError};
@@ -50,7 +50,8 @@ pub struct IndexArgs {
 
 pub fn run(args: IndexArgs) -> Result<(), Failure> {
     let started = Instant::now();
-    let fleet = args.inputs.load()?;
+    // A snapshot holds every column.
+    let fleet = args.inputs.load(Metadata::Read)?;
     let load = started.elapsed();
     let opts = WriteOptions {
         block_rows: args.block_rows,

@@ -32,19 +32,49 @@ const BAR_DELAY: Duration = Duration::from_secs(1);
 
 impl Inputs {
     /// Loads the inputs; in lenient mode, warns on stderr about skipped and flagged records.
-    pub fn load(&self) -> Result<Fleet, Failure> {
-        let fleet = load_paths(&self.sources, self.strict)?;
+    /// `metadata`: whether the command reads inside `$metadata` objects, whose columns a load
+    /// otherwise leaves for later (`LoadOptions::defer_metadata`): built by the load, they
+    /// cost a sixth of it; built later, a second pass over the input.
+    pub fn load(&self, metadata: Metadata) -> Result<Fleet, Failure> {
+        let fleet = load_paths(&self.sources, self.strict, metadata)?;
         warn_about_findings(fleet.report());
         Ok(fleet)
     }
 }
 
+/// Whether a command reads the members of `$metadata` objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metadata {
+    /// It does (every column: `stats`, snapshots).
+    Read,
+    /// It does not, or only on first use.
+    Deferred,
+}
+
+impl Metadata {
+    /// For a query: read when its text names `$metadata` (in any case); a query that reaches
+    /// one otherwise (an escaped name) still works, building the columns on first use.
+    pub fn of_query(sql: &str) -> Metadata {
+        if sql.to_ascii_lowercase().contains("$metadata") {
+            Metadata::Read
+        } else {
+            Metadata::Deferred
+        }
+    }
+}
+
 /// Loads `sources`, drawing a progress bar on stderr when it is a terminal and the load takes
 /// longer than [`BAR_DELAY`].
-pub fn load_paths(sources: &[String], strict: bool) -> Result<Fleet, LoadError> {
+pub fn load_paths(
+    sources: &[String],
+    strict: bool,
+    metadata: Metadata,
+) -> Result<Fleet, LoadError> {
+    let defer_metadata = metadata == Metadata::Deferred;
     if !std::io::stderr().is_terminal() {
         let opts = LoadOptions {
             strict,
+            defer_metadata,
             ..LoadOptions::default()
         };
         return Fleet::load_with(sources, &opts);
@@ -52,6 +82,7 @@ pub fn load_paths(sources: &[String], strict: bool) -> Result<Fleet, LoadError> 
     let progress = Arc::new(AtomicU64::new(0));
     let opts = LoadOptions {
         strict,
+        defer_metadata,
         progress: Some(Arc::clone(&progress)),
         ..LoadOptions::default()
     };
@@ -208,5 +239,24 @@ pub fn plural(n: u64, word: &str) -> String {
         word.to_string()
     } else {
         format!("{word}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Metadata;
+
+    #[test]
+    fn a_query_naming_metadata_in_any_case_reads_it() {
+        for sql in [
+            "SELECT properties.desired.$metadata.$lastUpdated FROM devices",
+            "SELECT COUNT() FROM devices WHERE IS_DEFINED(Properties.Reported.$METADATA.x)",
+        ] {
+            assert_eq!(Metadata::of_query(sql), Metadata::Read, "{sql}");
+        }
+        assert_eq!(
+            Metadata::of_query("SELECT * FROM devices WHERE properties.desired.$version > 1"),
+            Metadata::Deferred
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use super::error::{note, Failure};
-use super::input::Inputs;
+use super::input::{Inputs, Metadata};
 use super::output::{write_json_array, write_json_lines, write_rows, Format, TextRows};
 
 /// Run a query and print its results.
@@ -52,7 +52,7 @@ pub fn run(args: QueryArgs) -> Result<(), Failure> {
     let parse_time = started.elapsed();
 
     let started = Instant::now();
-    let fleet = args.inputs.load()?;
+    let fleet = args.inputs.load(Metadata::of_query(sql))?;
     let load = started.elapsed();
 
     let started = Instant::now();

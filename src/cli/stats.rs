@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::error::Failure;
-use super::input::{describe_finding, Inputs};
+use super::input::{describe_finding, Inputs, Metadata};
 use super::output::{bytes, count, cut_middle, Table};
 use super::query::ms;
 use crate::index::IndexKey;
@@ -59,7 +59,8 @@ const TABLE_PATHS: usize = 60;
 const PATH_WIDTH: usize = 64;
 
 pub fn run(args: StatsArgs) -> Result<(), Failure> {
-    let fleet = args.inputs.load()?;
+    // The path census lists every column.
+    let fleet = args.inputs.load(Metadata::Read)?;
     let census = Census::of(&fleet);
     let mut out = BufWriter::new(io::stdout().lock());
     match args.format {

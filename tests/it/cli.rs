@@ -615,3 +615,38 @@ fn validate_lists_every_finding_and_exits_1_on_invalid_input() {
         .ends_with("valid: 1 record loaded, 0 skipped, 0 breaking content rules\n"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `$metadata` members are deferred by default; the commands that read them load them
+/// (stats lists them, a query naming one answers from them, however it is spelled).
+#[test]
+fn commands_read_metadata_members_when_they_need_them() {
+    let twins = fixture("twins.json");
+    let out = run(&["stats", "--format", "json", &twins]);
+    assert_success(&out);
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> = s["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["path"].as_str())
+        .collect();
+    assert!(
+        paths.contains(&"properties.reported.$metadata.battery.$lastUpdated"),
+        "{paths:?}"
+    );
+    for sql in [
+        "SELECT properties.reported.$metadata.battery.$lastUpdated AS t FROM devices \
+         WHERE IS_DEFINED(properties.reported.$metadata.battery)",
+        "SELECT Properties.Reported.$METADATA.Battery.$LastUpdated AS t FROM devices \
+         WHERE IS_DEFINED(properties.reported.$Metadata.battery)",
+    ] {
+        let out = run(&["query", "--format", "json", sql, &twins]);
+        assert_success(&out);
+        let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            rows,
+            serde_json::json!([{"t": "2024-02-29T08:00:00Z"}]),
+            "{sql}"
+        );
+    }
+}
