@@ -103,6 +103,7 @@ impl ChunkBuilder<'_> {
             unescaped: &mut fast.unescaped,
             export_seen: None,
             defer: self.metadata == Metadata::Deferred,
+            alone: self.metadata == Metadata::Alone,
             deferred: 0,
         };
         let accepted = scan.record(fast.export);
@@ -202,6 +203,9 @@ struct Scan<'a> {
     export_seen: Option<bool>,
     /// Skip the members of `$metadata` objects at a section's root ([`Metadata::Deferred`]).
     defer: bool,
+    /// Read only what [`Metadata::Alone`] keeps (the ids that decide whether the record is
+    /// plain, and the `$metadata` objects of the sections); skip the rest.
+    alone: bool,
     /// `$metadata` objects skipped so.
     deferred: u64,
 }
@@ -489,6 +493,7 @@ impl Scan<'_> {
                         self.id(child)?;
                         seen.module = true;
                     }
+                    _ if self.alone && name != "properties" => self.skip(1)?,
                     "tags" => {
                         if self.value(child, 0, 1)? > validate::TAGS_LIMIT {
                             return None;
@@ -669,6 +674,14 @@ impl Scan<'_> {
             } else {
                 sec + 1
             };
+            if self.alone && sec == 0 && flags & DEFERRABLE == 0 {
+                // `tags` is skipped whole, so this is `desired` or `reported`.
+                self.skip(depth)?;
+                if !self.next_member()? {
+                    return Some(size);
+                }
+                continue;
+            }
             if self.defer && flags & DEFERRABLE != 0 && self.peek() == b'{' {
                 // Read as `value` would (the same nesting limit), its members not kept.
                 self.push(child, Ev::Object, 0);
