@@ -465,6 +465,47 @@ impl PathCensus {
     }
 }
 
+/// Where a deferred `$metadata` object lies in its row's record, so that building its columns
+/// reads only it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetadataSpan {
+    pub row: u32,
+    /// Offset of its `{` in the record.
+    pub start: u32,
+    /// Its length, with [`MetadataSpan::REPORTED`] set for `properties.reported`'s.
+    len: u32,
+}
+
+impl MetadataSpan {
+    const REPORTED: u32 = 1 << 31;
+
+    /// Records are at most [`MAX_RECORD_BYTES`](super::MAX_RECORD_BYTES), far below 2^31.
+    fn new(row: u32, start: u32, len: u32, reported: bool) -> MetadataSpan {
+        let bit = if reported { MetadataSpan::REPORTED } else { 0 };
+        MetadataSpan {
+            row,
+            start,
+            len: len | bit,
+        }
+    }
+
+    pub fn len(&self) -> u32 {
+        self.len & !MetadataSpan::REPORTED
+    }
+
+    /// The same span of a row `base` rows further on.
+    pub fn moved(self, base: u32) -> MetadataSpan {
+        MetadataSpan {
+            row: self.row + base,
+            ..self
+        }
+    }
+
+    pub fn reported(&self) -> bool {
+        self.len & MetadataSpan::REPORTED != 0
+    }
+}
+
 /// What a chunk produced: rows, column builders by local path, and what it found wrong.
 pub struct ChunkOutput {
     pub rows: Vec<RowSource>,
@@ -488,6 +529,11 @@ pub struct ChunkOutput {
     pub fast_records: u64,
     /// `$metadata` objects whose members were deferred ([`Metadata::Deferred`]).
     pub deferred: u64,
+    /// Where the fast path's deferred objects are.
+    pub metadata_spans: Vec<MetadataSpan>,
+    /// Rows whose `$metadata` the tape path deferred (it knows no byte offsets): their
+    /// records are read whole when the columns are built.
+    pub whole_rows: Vec<u32>,
 }
 
 /// Builds columns for the records of one chunk.
@@ -537,6 +583,8 @@ impl<'c> ChunkBuilder<'c> {
                 too_many_paths: None,
                 fast_records: 0,
                 deferred: 0,
+                metadata_spans: Vec::new(),
+                whole_rows: Vec::new(),
             },
             json_buf: String::new(),
             keep_findings,
@@ -588,6 +636,11 @@ impl<'c> ChunkBuilder<'c> {
                 self.finding(span, Rule::Skipped, String::new(), reason);
             }
         }
+        self.note_paths(span);
+    }
+
+    /// Tells the load's census of the paths the chunk found since last time.
+    fn note_paths(&mut self, span: RecordSpan) {
         if self.trie.nodes.len() > self.noted {
             let fresh = &self.trie.path_hash[self.noted..];
             self.noted = self.trie.nodes.len();
@@ -662,6 +715,27 @@ impl<'c> ChunkBuilder<'c> {
     /// Rows added so far.
     pub fn rows(&self) -> usize {
         self.out.rows.len()
+    }
+
+    /// Adds the row of a record with nothing to read (no deferred `$metadata`).
+    pub fn empty_row(&mut self, span: RecordSpan) {
+        self.new_row(span);
+    }
+
+    /// Adds the row of a record by its deferred `$metadata` objects alone
+    /// ([`Metadata::Alone`]); false, nothing added, when that does not do (the caller then
+    /// reads the record whole, by [`ChunkBuilder::add`]).
+    pub fn add_metadata(
+        &mut self,
+        record: &[u8],
+        spans: &[MetadataSpan],
+        span: RecordSpan,
+    ) -> bool {
+        let added = self.use_fast && self.add_metadata_fast(record, spans, span);
+        if added {
+            self.note_paths(span);
+        }
+        added
     }
 
     /// Adds a row for a record that no longer reads as it did (its input changed since the
@@ -744,6 +818,9 @@ impl<'c> ChunkBuilder<'c> {
                 // Keys colliding inside are found when it is columnised.
                 self.column(child).push_object(row);
                 self.out.deferred += 1;
+                if self.out.whole_rows.last() != Some(&row) {
+                    self.out.whole_rows.push(row);
+                }
                 continue;
             }
             irregular |= self.walk(value, child, row);
@@ -753,7 +830,7 @@ impl<'c> ChunkBuilder<'c> {
 
     pub fn finish(mut self) -> ChunkOutput {
         self.out.fast_records = self.fast.records;
-        self.out.deferred += self.fast.deferred;
+        self.out.deferred += self.out.metadata_spans.len() as u64;
         let alone = self.metadata == Metadata::Alone;
         for (node, col) in self.columns.into_iter().enumerate() {
             if alone && self.trie.nodes[node].flags & IN_DEFERRABLE == 0 {
@@ -839,6 +916,14 @@ fn write_json_string(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_spans_keep_length_and_section_apart() {
+        let m = MetadataSpan::new(3, 40, (1 << 24) + 5, true);
+        assert_eq!((m.len(), m.reported()), ((1 << 24) + 5, true));
+        let m = MetadataSpan::new(3, 40, 7, false).moved(10);
+        assert_eq!((m.row, m.start, m.len(), m.reported()), (13, 40, 7, false));
+    }
 
     #[test]
     fn negative_zero_is_found_at_every_position() {

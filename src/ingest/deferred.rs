@@ -5,28 +5,36 @@
 //! itself marked present, its members not turned into columns. They are a third of an
 //! export's bytes and a quarter of its values, and rarely queried (PERF-NOTES); building them
 //! was ~15% of a load. The store keeps every row's record addressable anyway (for
-//! `SELECT *`), so when a query first names a path inside one, [`Deferral::columnise`]
-//! reads the rows again ([`Metadata::Alone`]: the same scanner and tape path, keeping only
-//! those members' columns) and the store adds the columns, their indexes and the rows found
-//! irregular inside them. The result is what a load with `defer_metadata` off builds; the
-//! tests hold the two equal.
+//! `SELECT *`), and the load notes where the fast path found each deferred object
+//! ([`MetadataSpan`]), so when a query first names a path inside one,
+//! [`Deferral::columnise`] reads those objects again ([`Metadata::Alone`]: the same scanner,
+//! keeping only their members' columns; records the tape path deferred, or whose objects the
+//! scanner now declines, are read whole, by the tape when need be) and the store adds the
+//! columns, their indexes and the rows found irregular inside them. The result is what a
+//! load with `defer_metadata` off builds; the tests hold the two equal.
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::{Mutex, PoisonError};
 
 use rayon::prelude::*;
 use roaring::RoaringBitmap;
 
-use super::chunk::{ChunkBuilder, ChunkOutput, Metadata, PathCensus, RecordSpan};
+use super::chunk::{ChunkBuilder, ChunkOutput, Metadata, MetadataSpan, PathCensus, RecordSpan};
 use crate::source::SourceFile;
 use crate::store::{Column, ColumnAssembler, RowSource};
 
 /// How a load deferred its `$metadata` members: what reading them again needs.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Deferral {
     pub fast_path: bool,
     pub max_paths: usize,
     pub chunk_bytes: usize,
+    /// Where the deferred objects the fast path read are, in row order; taken (and freed)
+    /// when the columns are built.
+    pub spans: Mutex<Vec<MetadataSpan>>,
+    /// Rows whose deferred objects the tape path read: read whole.
+    pub whole_rows: RoaringBitmap,
 }
 
 /// The deferred members' columns (indexed), and the rows they make irregular.
@@ -46,11 +54,15 @@ impl Deferral {
     /// load without deferral would have failed) leaves no columns and every row irregular.
     pub(crate) fn columnise(&self, files: &[SourceFile], rows: &[RowSource]) -> MetadataColumns {
         let census = PathCensus::new(self.max_paths);
+        let spans = std::mem::take(&mut *self.spans.lock().unwrap_or_else(PoisonError::into_inner));
         let outputs: Vec<(u32, ChunkOutput)> = tasks(rows, self.chunk_bytes)
             .into_par_iter()
             .map(|task| {
                 let base = task.start as u32;
-                (base, self.read_again(files, &rows[task], &census))
+                let first = spans.partition_point(|m| m.row < base);
+                let last = spans.partition_point(|m| (m.row as usize) < task.end);
+                let out = self.read_again(files, &rows[task], base, &spans[first..last], &census);
+                (base, out)
             })
             .collect();
         let total = rows.len() as u32;
@@ -81,25 +93,53 @@ impl Deferral {
         MetadataColumns { columns, irregular }
     }
 
-    /// One task's rows, read whole with only the deferred members kept.
+    /// Bytes held until the columns are built (the spans).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let spans = self.spans.lock().unwrap_or_else(PoisonError::into_inner);
+        spans.capacity() * std::mem::size_of::<MetadataSpan>() + self.whole_rows.serialized_size()
+    }
+
+    /// One task's rows (the first is row `base`), with the spans of its deferred objects:
+    /// only those members kept.
     fn read_again(
         &self,
         files: &[SourceFile],
         rows: &[RowSource],
+        base: u32,
+        spans: &[MetadataSpan],
         census: &PathCensus,
     ) -> ChunkOutput {
         let file = rows.first().map_or(0, |r| r.file);
         let mut b = ChunkBuilder::new(file, 0, census, self.fast_path, Metadata::Alone);
         b.expect_rows(rows.len());
         let bytes: &[u8] = files.get(file as usize).map_or(&[], |f| f);
-        for r in rows {
+        let mut at = 0;
+        for (row, r) in (base..).zip(rows) {
             let start = r.offset as usize;
             let span = RecordSpan {
                 start,
                 end: start.saturating_add(r.len as usize),
             };
+            let first = at;
+            while spans.get(at).is_some_and(|m| m.row == row) {
+                at += 1;
+            }
+            let record = bytes.get(span.start..span.end);
+            if b.stopped() {
+                b.unreadable_row(span);
+                continue;
+            }
+            if !self.whole_rows.contains(row) {
+                if first == at {
+                    b.empty_row(span);
+                    continue;
+                }
+                if record.is_some_and(|r| b.add_metadata(r, &spans[first..at], span)) {
+                    continue;
+                }
+            }
             let before = b.rows();
-            if !b.stopped() && span.end <= bytes.len() {
+            if record.is_some() {
                 b.add(bytes, span);
             }
             if b.rows() == before {

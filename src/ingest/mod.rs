@@ -26,7 +26,7 @@ pub use validate::{Finding, Rule};
 use crate::error::{LoadError, Location};
 use crate::source::{strip_bom, SourceFile};
 use crate::store::{Column, ColumnAssembler, RowSource, Store};
-use chunk::{ChunkBuilder, ChunkOutput, Metadata, PathCensus, RecordSpan};
+use chunk::{ChunkBuilder, ChunkOutput, Metadata, MetadataSpan, PathCensus, RecordSpan};
 pub(crate) use deferred::{Deferral, MetadataColumns};
 
 /// A record larger than this is skipped (and reported) instead of parsed: the largest twin the
@@ -568,6 +568,10 @@ struct Assembly {
     fast_records: u64,
     /// `$metadata` objects whose members were deferred.
     deferred: u64,
+    /// Where the fast path's deferred objects are (rows of the store).
+    metadata_spans: Vec<MetadataSpan>,
+    /// Rows whose deferred objects the tape path found (read whole later).
+    whole_rows: RoaringBitmap,
     /// The first chunk (in input order) that stopped at the load's limit on paths.
     too_many_paths: Option<(u32, RecordSpan)>,
     /// Rows past `u32::MAX` were dropped (the load fails).
@@ -601,6 +605,8 @@ impl Assembly {
             invalid: 0,
             fast_records: 0,
             deferred: 0,
+            metadata_spans: Vec::new(),
+            whole_rows: RoaringBitmap::new(),
             too_many_paths: None,
             too_many_rows: false,
             unread_bytes: bytes,
@@ -645,6 +651,10 @@ impl Assembly {
         self.modules.extend(out.modules.iter().map(|r| r + base));
         self.irregular
             .extend(out.irregular.iter().map(|r| r + base));
+        self.metadata_spans
+            .extend(out.metadata_spans.iter().map(|m| m.moved(base)));
+        self.whole_rows
+            .extend(out.whole_rows.iter().map(|r| r + base));
         self.findings.extend(out.findings);
         for (path, builder) in out.columns {
             let id = match self.path_ids.get(&path) {
@@ -736,10 +746,14 @@ impl Assembly {
         }
         let bytes = files.iter().map(|f| f.len() as u64).sum();
         let modules_n = modules.len();
-        let deferral = (self.deferred > 0).then_some(Deferral {
+        let mut spans = self.metadata_spans;
+        spans.shrink_to_fit();
+        let deferral = (self.deferred > 0).then(|| Deferral {
             fast_path: opts.fast_path,
             max_paths: opts.max_paths,
             chunk_bytes: opts.chunk_bytes,
+            spans: std::sync::Mutex::new(spans),
+            whole_rows: self.whole_rows,
         });
         let store = Store::new(Arc::new(files), rows, modules, irregular, columns, deferral);
         let report = LoadReport {

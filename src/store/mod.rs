@@ -518,10 +518,15 @@ impl Store {
     }
 
     /// Bytes held by columns and indexes (excluding the inputs' mapped pages), deferred
-    /// columns included once built.
+    /// columns included once built (and until then where the deferred objects are).
     pub fn heap_bytes(&self) -> usize {
         let cols: usize = self.built_columns().iter().map(Column::heap_bytes).sum();
-        cols + self.rows.heap_bytes()
+        let deferral = match &self.deferred {
+            Some((d, cell)) if cell.get().is_none() => d.heap_bytes(),
+            _ => 0,
+        };
+        cols + deferral
+            + self.rows.heap_bytes()
             + self.modules.serialized_size()
             + self.irregular().serialized_size()
     }

@@ -32,8 +32,8 @@
 use crate::ingest::swar::{quote_or_backslash, ONES};
 
 use super::{
-    validate, ChunkBuilder, Metadata, RecordSpan, Trie, Visit, DEFERRABLE, IN_DEFERRABLE, KEY_OK,
-    META, NONE, PLAIN,
+    validate, ChunkBuilder, Metadata, MetadataSpan, RecordSpan, Trie, Visit, DEFERRABLE,
+    IN_DEFERRABLE, KEY_OK, META, NONE, PLAIN,
 };
 
 /// A value found for a trie node, pushed into its column when the record is accepted.
@@ -70,8 +70,9 @@ pub(super) struct Fast {
     export: bool,
     /// Records added by the fast path.
     pub(super) records: u64,
-    /// `$metadata` objects it deferred ([`Metadata::Deferred`]).
-    pub(super) deferred: u64,
+    /// The record's deferred `$metadata` objects: start, and length with
+    /// [`MetadataSpan`]'s section bit.
+    spans: Vec<(u32, u32, bool)>,
 }
 
 /// Depth of JSON nesting the fast path reads (the tape path allows 127).
@@ -93,6 +94,7 @@ impl ChunkBuilder<'_> {
         fast.events.clear();
         fast.arrays.clear();
         fast.unescaped.clear();
+        fast.spans.clear();
         let mut scan = Scan {
             text,
             b: record,
@@ -102,23 +104,40 @@ impl ChunkBuilder<'_> {
             arrays: &mut fast.arrays,
             unescaped: &mut fast.unescaped,
             export_seen: None,
+            spans: &mut fast.spans,
             defer: self.metadata == Metadata::Deferred,
             alone: self.metadata == Metadata::Alone,
-            deferred: 0,
         };
         let accepted = scan.record(fast.export);
         if let Some(export) = scan.export_seen {
             fast.export = export;
         }
-        let deferred = scan.deferred;
         let Some(module) = accepted else {
             self.fast = fast;
             return false;
         };
-        fast.deferred += deferred;
         let row = self.new_row(span);
+        for &(start, len, reported) in &fast.spans {
+            let span = MetadataSpan::new(row, start, len, reported);
+            self.out.metadata_spans.push(span);
+        }
+        self.replay(row, &fast.events, text, &fast);
+        if module {
+            self.out.modules.push(row);
+        }
+        fast.records += 1;
+        self.fast = fast;
+        true
+    }
+}
+
+impl ChunkBuilder<'_> {
+    /// Pushes a record's events into the columns (in [`Metadata::Alone`], only those below
+    /// a deferred `$metadata`); `text` is what their pieces index.
+    #[inline(always)]
+    fn replay(&mut self, row: u32, events: &[Event], text: &str, fast: &Fast) {
         let alone = self.metadata == Metadata::Alone;
-        for e in &fast.events {
+        for e in events {
             if alone && self.trie.nodes[e.node as usize].flags & IN_DEFERRABLE == 0 {
                 continue;
             }
@@ -135,12 +154,79 @@ impl ChunkBuilder<'_> {
                 Ev::Array => col.push_array(row, &fast.arrays[range(e.x)]),
             }
         }
-        if module {
-            self.out.modules.push(row);
+    }
+
+    /// Adds a row holding the deferred `$metadata` objects of `record` found at `spans` by
+    /// the load ([`Metadata::Alone`] from them alone, not the whole record); false (nothing
+    /// changed) when the fast path declines one, or the bytes are no longer an object there.
+    pub(super) fn add_metadata_fast(
+        &mut self,
+        record: &[u8],
+        spans: &[MetadataSpan],
+        span: RecordSpan,
+    ) -> bool {
+        // One for `desired`, one for `reported`: a repeated key is declined at the load.
+        let mut texts = [(0, ""); 2];
+        if spans.len() > texts.len() {
+            return false;
         }
-        fast.records += 1;
+        let mut fast = std::mem::take(&mut self.fast);
+        fast.events.clear();
+        fast.arrays.clear();
+        fast.unescaped.clear();
+        let mut read = true;
+        for (m, at) in spans.iter().zip(&mut texts) {
+            let (start, end) = (m.start as usize, m.start as usize + m.len() as usize);
+            let Some(Ok(text)) = record.get(start..end).map(std::str::from_utf8) else {
+                read = false;
+                break;
+            };
+            let node = self.metadata_node(m.reported());
+            *at = (fast.events.len(), text);
+            let mut scan = Scan {
+                text,
+                b: text.as_bytes(),
+                i: 0,
+                trie: &mut self.trie,
+                events: &mut fast.events,
+                arrays: &mut fast.arrays,
+                unescaped: &mut fast.unescaped,
+                export_seen: None,
+                spans: &mut fast.spans,
+                defer: false,
+                alone: false,
+            };
+            // Where the load found it: a member of a section, three levels in.
+            if text.as_bytes().first() != Some(&b'{')
+                || scan.value(node, NO_SECTION, 3).is_none()
+                || scan.i != text.len()
+            {
+                read = false;
+                break;
+            }
+        }
+        if read {
+            let row = self.new_row(span);
+            for (k, &(first, text)) in texts.iter().enumerate().take(spans.len()) {
+                let end = texts
+                    .get(k + 1)
+                    .filter(|_| k + 1 < spans.len())
+                    .map_or(fast.events.len(), |t| t.0);
+                let events = std::mem::take(&mut fast.events);
+                self.replay(row, &events[first..end], text, &fast);
+                fast.events = events;
+            }
+        }
         self.fast = fast;
-        true
+        read
+    }
+
+    /// The trie node of `properties.desired.$metadata` or `properties.reported.$metadata`.
+    fn metadata_node(&mut self, reported: bool) -> u32 {
+        let properties = self.trie.child(0, NONE, "properties");
+        let section = if reported { "reported" } else { "desired" };
+        let section = self.trie.child(properties, NONE, section);
+        self.trie.child(section, NONE, "$metadata")
     }
 }
 
@@ -203,11 +289,11 @@ struct Scan<'a> {
     export_seen: Option<bool>,
     /// Skip the members of `$metadata` objects at a section's root ([`Metadata::Deferred`]).
     defer: bool,
+    /// Where they were: start, length, and whether in `reported`.
+    spans: &'a mut Vec<(u32, u32, bool)>,
     /// Read only what [`Metadata::Alone`] keeps (the ids that decide whether the record is
     /// plain, and the `$metadata` objects of the sections); skip the rest.
     alone: bool,
-    /// `$metadata` objects skipped so.
-    deferred: u64,
 }
 
 /// Top-level members that decide how a record normalises.
@@ -685,8 +771,11 @@ impl Scan<'_> {
             if self.defer && flags & DEFERRABLE != 0 && self.peek() == b'{' {
                 // Read as `value` would (the same nesting limit), its members not kept.
                 self.push(child, Ev::Object, 0);
+                let start = self.i;
                 self.skip(depth)?;
-                self.deferred += 1;
+                let reported = &*self.trie.nodes[parent as usize].key == "reported";
+                self.spans
+                    .push((start as u32, (self.i - start) as u32, reported));
                 if !self.next_member()? {
                     return Some(size);
                 }
