@@ -301,6 +301,9 @@ impl Trie {
             node.flags |= IN_DEFERRABLE;
         } else if key == "$metadata" && self.is_section(parent) {
             node.flags |= DEFERRABLE;
+            if &*self.nodes[p].key == "reported" {
+                node.flags |= REPORTED;
+            }
         }
         self.nodes.push(node);
         self.parents.push(parent);
@@ -345,6 +348,8 @@ const META: u8 = 4;
 const DEFERRABLE: u8 = 8;
 /// Below a [`DEFERRABLE`] node.
 const IN_DEFERRABLE: u8 = 16;
+/// A [`DEFERRABLE`] node in `properties.reported`.
+const REPORTED: u8 = 32;
 
 /// What a chunk does with the members of `properties.desired.$metadata` and
 /// `properties.reported.$metadata`: a third of an export's bytes, a quarter of its values,

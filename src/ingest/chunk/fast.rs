@@ -33,7 +33,7 @@ use crate::ingest::swar::{quote_or_backslash, ONES};
 
 use super::{
     validate, ChunkBuilder, Metadata, MetadataSpan, RecordSpan, Trie, Visit, DEFERRABLE,
-    IN_DEFERRABLE, KEY_OK, META, NONE, PLAIN,
+    IN_DEFERRABLE, KEY_OK, META, NONE, PLAIN, REPORTED,
 };
 
 /// A value found for a trie node, pushed into its column when the record is accepted.
@@ -773,7 +773,7 @@ impl Scan<'_> {
                 self.push(child, Ev::Object, 0);
                 let start = self.i;
                 self.skip(depth)?;
-                let reported = &*self.trie.nodes[parent as usize].key == "reported";
+                let reported = flags & REPORTED != 0;
                 self.spans
                     .push((start as u32, (self.i - start) as u32, reported));
                 if !self.next_member()? {
