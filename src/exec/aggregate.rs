@@ -182,7 +182,7 @@ pub fn group_by_index(store: &Store, plan: &Plan, matches: &RoaringBitmap) -> Op
             .aggregates
             .iter()
             .any(|a| a.func != AggregateFunc::Count || a.arg.is_some())
-        || !matches.is_disjoint(store.irregular())
+        || !matches.is_disjoint(store.irregular_in(plan.view))
     {
         return None;
     }
@@ -255,7 +255,7 @@ fn count_one_key(
     }
     // Every row of the collection (no WHERE, or one true everywhere): each value's split
     // between modules and devices, computed once per index, gives its count and first row.
-    let (all, _) = store.collection_rows(plan.collection);
+    let (all, _) = store.collection_rows_in(plan.collection, plan.view);
     let whole = matches.len() == all.len();
     let modules = plan.collection == crate::sql::Collection::Modules;
     // (key, count, first row) per distinct value, spellings combined.

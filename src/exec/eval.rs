@@ -82,7 +82,10 @@ impl<'s> RowCtx<'s> {
             store,
             plan,
             row,
-            irregular: !store.irregular().is_empty() && store.irregular().contains(row),
+            irregular: {
+                let irregular = store.irregular_in(plan.view);
+                !irregular.is_empty() && irregular.contains(row)
+            },
             twin: OnceCell::new(),
         }
     }

@@ -18,7 +18,7 @@ use super::value::Val;
 use super::{eval, shape_row, shape_rows_as, Members, Results, BATCH};
 use crate::ingest::normalise::{write_str, write_str_bytes};
 use crate::plan::{BExpr, OutKey, Plan, Shape};
-use crate::store::{Column, Store, ValueRef};
+use crate::store::{Column, Store, ValueRef, View};
 
 /// The rows of [`Results`] as compact JSON text, in the same order; see [`Results::json`].
 pub struct JsonRows<'s> {
@@ -201,6 +201,8 @@ impl Iterator for JsonRows<'_> {
 struct PlainColumns<'s> {
     /// Each item's column and its key as JSON text with the colon (`"deviceId":`).
     items: Vec<(&'s Column, Vec<u8>)>,
+    /// The plan's irregular rows.
+    view: View,
 }
 
 impl<'s> PlainColumns<'s> {
@@ -230,13 +232,16 @@ impl<'s> PlainColumns<'s> {
             }
             out.push((col, key));
         }
-        Some(PlainColumns { items: out })
+        Some(PlainColumns {
+            items: out,
+            view: plan.view,
+        })
     }
 
     /// Writes `rows` into `part`; `false` (nothing written) when one of them has keys that
     /// collide by case, which the member path reads from the whole twin.
     fn write(&self, store: &Store, rows: &[u32], part: &mut Part) -> bool {
-        let irregular = store.irregular();
+        let irregular = store.irregular_in(self.view);
         if !irregular.is_empty() && rows.iter().any(|&r| irregular.contains(r)) {
             return false;
         }

@@ -43,10 +43,10 @@ pub struct FilterReport {
 
 /// The rows of the collection where WHERE is true.
 pub fn filter(store: &Store, plan: &Plan) -> (RoaringBitmap, FilterReport) {
-    let (all, universe) = store.collection_rows(plan.collection);
+    let (all, universe) = store.collection_rows_in(plan.collection, plan.view);
     // The collection's irregular rows (`all - universe`), from the small side: nearly every
     // store has none, and a difference of two whole collections cost every query.
-    let irregular = store.irregular() & all;
+    let irregular = store.irregular_in(plan.view) & all;
     let mut report = FilterReport {
         universe: all.len(),
         irregular: irregular.len(),
@@ -243,7 +243,7 @@ fn count_by_index(store: &Store, plan: &Plan) -> Option<(u64, FilterReport)> {
         return None;
     }
     let cond = plan.filter.as_ref()?;
-    let (all, universe) = store.collection_rows(plan.collection);
+    let (all, universe) = store.collection_rows_in(plan.collection, plan.view);
     if all.len() != universe.len() {
         return None;
     }
@@ -391,7 +391,10 @@ fn order_by_index(
         return None;
     };
     let bp = &plan.paths[p];
-    if bp.has_tail() || top >= matches.len() as usize || !matches.is_disjoint(store.irregular()) {
+    if bp.has_tail()
+        || top >= matches.len() as usize
+        || !matches.is_disjoint(store.irregular_in(plan.view))
+    {
         return None;
     }
     let indexes: Vec<_> = bp
@@ -659,7 +662,7 @@ pub(crate) fn shape_rows_as<R>(
     let Some(paths) = paths else {
         return rows.iter().map(|&r| one(r)).collect();
     };
-    let irregular = store.irregular();
+    let irregular = store.irregular_in(plan.view);
     let regular = irregular.is_empty() || !rows.iter().any(|&r| irregular.contains(r));
     let ctxs: Vec<RowCtx<'_>> = if regular
         && paths

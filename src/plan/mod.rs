@@ -11,7 +11,7 @@ use crate::sql::{
     AggregateFunc, BinaryOp, Collection, Expr, ExprKind, Function, Literal, Query, QueryError,
     Segment, SelectList, UnaryOp,
 };
-use crate::store::{ColumnId, Store};
+use crate::store::{ColumnId, Store, View};
 
 /// A path bound to the store.
 #[derive(Debug, Clone)]
@@ -123,6 +123,8 @@ pub struct Plan {
     pub shape: Shape,
     pub order: Vec<OrderTerm>,
     pub top: Option<u64>,
+    /// Which irregular rows the query sees ([`View`]), fixed when it is planned.
+    pub view: View,
 }
 
 /// Plans `query` over `store`.
@@ -136,6 +138,7 @@ pub fn plan(query: &Query, store: &Store) -> Result<Plan, QueryError> {
         aggregates: Vec::new(),
         group_keys: Vec::new(),
         grouping: false,
+        view: View::Loaded,
     };
     let filter = query.filter.as_ref().map(|e| b.bind(e));
     let aggregating = !query.group_by.is_empty()
@@ -220,6 +223,7 @@ pub fn plan(query: &Query, store: &Store) -> Result<Plan, QueryError> {
         shape,
         order,
         top: query.top.map(|t| t.n),
+        view: b.view,
     };
     // A snapshot verifies lazily: what this plan reads must be verified before it runs, so
     // that a corrupt file fails the query (pointing at its FROM) instead of answering wrongly.
@@ -243,6 +247,7 @@ struct Binder<'s> {
     /// Set once the select list and ORDER BY are bound: paths that are group keys then read
     /// the group's key.
     grouping: bool,
+    view: View,
 }
 
 impl Binder<'_> {
@@ -264,6 +269,9 @@ impl Binder<'_> {
             })
             .collect();
         let columns = self.store.columns_for(&names).to_vec();
+        if self.store.view_for(&names) == View::Built {
+            self.view = View::Built;
+        }
         self.paths.push(BoundPath {
             segments: segments.to_vec(),
             head,

@@ -188,6 +188,19 @@ impl<'a> IntoIterator for Columns<'a> {
     }
 }
 
+/// Which rows a query treats as irregular, pinned when it is planned: a query that reads
+/// no deferred column must not see the irregular rows their building adds half-way through
+/// (another thread may build them meanwhile), or a row could be read both from columns and
+/// from its twin, or from neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The load's irregular rows: right for paths outside deferred objects.
+    Loaded,
+    /// Those and the rows irregular inside deferred objects (built when the query was
+    /// planned).
+    Built,
+}
+
 /// Whether lower-cased path segments lie inside a section's `$metadata`, where columns may
 /// be deferred.
 fn in_metadata(lower: &[String]) -> bool {
@@ -237,8 +250,8 @@ impl Store {
     }
 
     /// Builds the columns the load deferred (`$metadata` members), if it deferred any and
-    /// they are not built yet: a pass over every row's record, about as long as the load.
-    /// Queries do it when they first read such a path; this does it ahead of time.
+    /// they are not built yet: a pass over those objects in the inputs (about half as long as
+    /// the load). Queries do it when they first read such a path; this does it ahead of time.
     pub fn decode_deferred(&self) {
         self.deferred_columns();
     }
@@ -308,6 +321,42 @@ impl Store {
     /// found when its columns are.
     pub fn irregular(&self) -> &RoaringBitmap {
         &self.catalog().irregular
+    }
+
+    /// [`Store::irregular`] as a query planned for `view` sees it.
+    pub fn irregular_in(&self, view: View) -> &RoaringBitmap {
+        &self.catalog_in(view).irregular
+    }
+
+    /// [`Store::collection_rows`] as a query planned for `view` sees them.
+    pub fn collection_rows_in(
+        &self,
+        c: crate::sql::Collection,
+        view: View,
+    ) -> (&RoaringBitmap, &RoaringBitmap) {
+        let (all, regular) = &self.catalog_in(view).collections[match c {
+            crate::sql::Collection::Devices => 0,
+            crate::sql::Collection::Modules => 1,
+        }];
+        (all, regular)
+    }
+
+    fn catalog_in(&self, view: View) -> &Catalog {
+        match view {
+            View::Loaded => &self.loaded,
+            View::Built => self.catalog(),
+        }
+    }
+
+    /// The view a query reading `segments` needs: [`View::Built`] for a path where columns
+    /// may be deferred (whose lookup builds them).
+    pub fn view_for<S: AsRef<str>>(&self, segments: &[S]) -> View {
+        let key: Vec<String> = segments.iter().map(|s| s.as_ref().to_lowercase()).collect();
+        if self.deferred.is_some() && in_metadata(&key) {
+            View::Built
+        } else {
+            View::Loaded
+        }
     }
 
     /// Every column, building deferred ones first.
