@@ -234,6 +234,7 @@ pub fn load_files(
     let mut tasks = Vec::new();
     let mut file_reports = Vec::new();
     let mut early_findings: Vec<Finding> = Vec::new();
+    let mut unlisted_skips: Vec<(u32, u64)> = Vec::new();
     for (fi, f) in files.iter().enumerate() {
         let fi = fi as u32;
         let (body, bom) = strip_bom(f);
@@ -264,7 +265,21 @@ pub fn load_files(
                 }
             }
             Layout::JsonArray => {
-                let scan = split::array_elements(body);
+                let scan = split::array_elements(body, opts.keep_findings);
+                let elements = scan.elements;
+                // Elements that are not records are skipped here, the first few with their
+                // place, the rest only counted.
+                for &at in &elements.others_at {
+                    early_findings.push(Finding {
+                        file: fi,
+                        byte: (at + bom) as u64,
+                        line: 0,
+                        rule: Rule::Skipped,
+                        path: String::new(),
+                        detail: NOT_A_RECORD.into(),
+                    });
+                }
+                unlisted_skips.push((fi, elements.others - elements.others_at.len() as u64));
                 if let Some((at, why)) = scan.error {
                     early_findings.push(Finding {
                         file: fi,
@@ -277,7 +292,7 @@ pub fn load_files(
                 }
                 let mut group = Vec::new();
                 let mut size = 0;
-                for e in scan.elements {
+                for e in elements.records {
                     size += e.len();
                     group.push(e.start + bom..e.end + bom);
                     if size >= opts.chunk_bytes {
@@ -302,7 +317,12 @@ pub fn load_files(
     let progress = opts.progress.as_deref();
     let census = PathCensus::new(opts.max_paths);
     let task_bytes = tasks.iter().map(Task::bytes).sum();
-    let delivery = Delivery::new(Assembly::new(file_reports, early_findings, task_bytes));
+    let delivery = Delivery::new(Assembly::new(
+        file_reports,
+        early_findings,
+        &unlisted_skips,
+        task_bytes,
+    ));
     // Workers take tasks in input order, so that outputs finish nearly in order and each is
     // appended (and its memory freed for the next chunk) soon after it is parsed.
     let next_task = AtomicUsize::new(0);
@@ -416,15 +436,12 @@ fn chunk_builder<'c>(
     ChunkBuilder::new(file, keep, census, opts.fast_path, metadata)
 }
 
+const NOT_A_RECORD: &str = "not a record: does not start with '{'";
+
 fn add_record(b: &mut ChunkBuilder, bytes: &[u8], start: usize, end: usize) {
     let span = RecordSpan { start, end };
     if bytes.get(start) != Some(&b'{') {
-        b.finding(
-            span,
-            Rule::Skipped,
-            String::new(),
-            "not a record: does not start with '{'".into(),
-        );
+        b.finding(span, Rule::Skipped, String::new(), NOT_A_RECORD.into());
     } else if end - start > MAX_RECORD_BYTES {
         b.finding(
             span,
@@ -581,20 +598,35 @@ struct Assembly {
 }
 
 impl Assembly {
-    /// `findings` are the ones found before parsing: at most one per file, where its JSON
-    /// array stops being readable. What follows is one unit read and skipped, so that the
+    /// `findings` are the ones found before parsing a JSON array: elements that are not
+    /// records, and where the array stops being readable (what follows is one unit). Each
+    /// is a unit read and skipped, as is each of `unlisted` more per file, so that the
     /// file's counts add up.
-    fn new(mut file_reports: Vec<FileReport>, findings: Vec<Finding>, bytes: u64) -> Assembly {
+    fn new(
+        mut file_reports: Vec<FileReport>,
+        findings: Vec<Finding>,
+        unlisted: &[(u32, u64)],
+        bytes: u64,
+    ) -> Assembly {
         let mut rule_counts: BTreeMap<&'static str, u64> = BTreeMap::new();
-        for f in &findings {
-            *rule_counts.entry(f.rule.name()).or_insert(0) += 1;
-            let fr = &mut file_reports[f.file as usize];
-            fr.skipped += 1;
-            fr.units += 1;
+        let skips = findings
+            .iter()
+            .map(|f| (f.file, f.rule, 1))
+            .chain(unlisted.iter().map(|&(file, n)| (file, Rule::Skipped, n)));
+        let mut skipped = 0;
+        for (file, rule, n) in skips {
+            if n == 0 {
+                continue;
+            }
+            *rule_counts.entry(rule.name()).or_insert(0) += n;
+            let fr = &mut file_reports[file as usize];
+            fr.skipped += n;
+            fr.units += n;
+            skipped += n;
         }
         Assembly {
             file_reports,
-            skipped: findings.len() as u64,
+            skipped,
             findings,
             rows: Vec::new(),
             modules: RoaringBitmap::new(),

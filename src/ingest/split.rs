@@ -29,25 +29,62 @@ pub fn line_chunks(bytes: &[u8], target: usize) -> Vec<Range<usize>> {
     chunks
 }
 
-/// The top-level elements of a JSON array, as byte ranges; and, when the array is not
-/// well-formed, where and why it stops (the elements before that point are still returned).
+/// The top-level elements of a JSON array; and, when the array is not well-formed, where and
+/// why it stops (the elements before that point are still returned).
 pub struct ArrayScan {
-    pub elements: Vec<Range<usize>>,
+    pub elements: Elements,
     pub error: Option<(usize, &'static str)>,
+}
+
+/// An array's elements as a load needs them: records (objects) as byte ranges; anything else
+/// (skipped as not a record) only counted, with the places of the first few, so that an
+/// array of millions of tiny scalars does not cost a range per element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Elements {
+    pub records: Vec<Range<usize>>,
+    /// Elements that are not objects.
+    pub others: u64,
+    /// Where the first `keep` of them start.
+    pub others_at: Vec<usize>,
+    keep: usize,
+}
+
+impl Elements {
+    /// Keeping the places of up to `keep` elements that are not records.
+    pub fn new(keep: usize) -> Elements {
+        Elements {
+            records: Vec::new(),
+            others: 0,
+            others_at: Vec::new(),
+            keep,
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8], element: Range<usize>) {
+        if bytes.get(element.start) == Some(&b'{') {
+            self.records.push(element);
+        } else {
+            self.others += 1;
+            if self.others_at.len() < self.keep {
+                self.others_at.push(element.start);
+            }
+        }
+    }
 }
 
 /// Scans `bytes` (which start, after white space, with `[`) for its elements. Strings and
 /// nesting are tracked so that commas and brackets inside them do not split; the elements
 /// themselves are validated later by the parser. A large array is scanned on all cores
-/// ([`parallel`]) when it is well formed; otherwise, and for small ones, serially.
-pub fn array_elements(bytes: &[u8]) -> ArrayScan {
+/// ([`parallel`]) when it is well formed; otherwise, and for small ones, serially. `keep`:
+/// how many places of elements that are not records to keep ([`Elements`]).
+pub fn array_elements(bytes: &[u8], keep: usize) -> ArrayScan {
     let i = skip_ws(bytes, 0);
     if bytes.get(i) == Some(&b'[') && bytes.len() - i > 2 * PIECE_BYTES {
-        if let Some(scan) = parallel::elements(bytes, i + 1, PIECE_BYTES) {
+        if let Some(scan) = parallel::elements(bytes, i + 1, PIECE_BYTES, keep) {
             return scan;
         }
     }
-    serial_array_elements(bytes)
+    serial_array_elements(bytes, keep)
 }
 
 /// Pieces of a JSON array scanned in parallel: a few per core for a file of a few hundred MB.
@@ -64,10 +101,10 @@ pub(crate) fn array_scans_agree(
     if bytes.get(i) != Some(&b'[') {
         return Ok(0);
     }
-    let serial = serial_array_elements(bytes);
+    let serial = serial_array_elements(bytes, usize::MAX);
     let mut answered = 0;
     for piece_bytes in piece_sizes {
-        if let Some(scan) = parallel::elements(bytes, i + 1, piece_bytes) {
+        if let Some(scan) = parallel::elements(bytes, i + 1, piece_bytes, usize::MAX) {
             if (&scan.elements, scan.error) != (&serial.elements, serial.error) {
                 return Err(format!(
                     "{:?} in pieces of {piece_bytes} bytes: {:?} {:?}, serially {:?} {:?}",
@@ -86,8 +123,8 @@ pub(crate) fn array_scans_agree(
 
 /// [`array_elements`] a byte (or word) at a time: the reference, and the scan that reports
 /// where an array stops being well formed.
-fn serial_array_elements(bytes: &[u8]) -> ArrayScan {
-    let mut elements = Vec::new();
+fn serial_array_elements(bytes: &[u8], keep: usize) -> ArrayScan {
+    let mut elements = Elements::new(keep);
     let mut i = skip_ws(bytes, 0);
     if bytes.get(i) != Some(&b'[') {
         return ArrayScan {
@@ -111,7 +148,7 @@ fn serial_array_elements(bytes: &[u8]) -> ArrayScan {
                 }
             }
         };
-        elements.push(start..end);
+        elements.push(bytes, start..end);
         i = skip_ws(bytes, end);
         match bytes.get(i) {
             Some(b',') => i = skip_ws(bytes, i + 1),
@@ -132,7 +169,7 @@ fn serial_array_elements(bytes: &[u8]) -> ArrayScan {
     }
 }
 
-fn finish(bytes: &[u8], elements: Vec<Range<usize>>, after: usize) -> ArrayScan {
+fn finish(bytes: &[u8], elements: Elements, after: usize) -> ArrayScan {
     let rest = skip_ws(bytes, after);
     let error = (rest < bytes.len()).then_some((rest, "unexpected data after the JSON array"));
     ArrayScan { elements, error }
@@ -231,17 +268,40 @@ mod tests {
     #[test]
     fn array_elements_respect_strings_and_nesting() {
         let text = br#" [ {"a":"],}","b":[1,{"c":2}]} , {"x":"\"]"}, 5 ] "#;
-        let scan = array_elements(text);
+        let scan = array_elements(text, 10);
         assert!(scan.error.is_none());
-        let got: Vec<&[u8]> = scan.elements.iter().map(|r| &text[r.clone()]).collect();
+        let got: Vec<&[u8]> = scan
+            .elements
+            .records
+            .iter()
+            .map(|r| &text[r.clone()])
+            .collect();
         assert_eq!(
             got,
             vec![
                 &br#"{"a":"],}","b":[1,{"c":2}]}"#[..],
                 &br#"{"x":"\"]"}"#[..],
-                &b"5"[..]
             ]
         );
+        assert_eq!(scan.elements.others, 1);
+        assert_eq!(text[scan.elements.others_at[0]], b'5');
+    }
+
+    /// Elements that are not records are counted, and only the first `keep` placed: an array
+    /// of a million tiny scalars holds no range per element.
+    #[test]
+    fn elements_that_are_not_records_are_only_counted() {
+        let mut text = b"[".to_vec();
+        for i in 0..1_000_000 {
+            text.extend_from_slice(if i % 250_000 == 7 { b"{}," } else { b"1," });
+        }
+        text.extend_from_slice(b"[2]]");
+        let scan = array_elements(&text, 3);
+        assert!(scan.error.is_none());
+        assert_eq!(scan.elements.records.len(), 4);
+        assert_eq!(scan.elements.others, 1_000_000 - 4 + 1);
+        assert_eq!(scan.elements.others_at, vec![1, 3, 5]);
+        assert!(scan.elements.records.capacity() < 64);
     }
 
     /// The element scan before it searched eight bytes at a time: a byte at a time, strings
@@ -314,14 +374,14 @@ mod tests {
     #[test]
     fn truncated_array_keeps_complete_elements() {
         let text = br#"[{"a":1},{"a":2"#;
-        let scan = array_elements(text);
-        assert_eq!(scan.elements.len(), 1);
+        let scan = array_elements(text, 10);
+        assert_eq!(scan.elements.records.len(), 1);
         assert_eq!(
             scan.error.unwrap().1,
             "JSON array is missing its closing ']'"
         );
-        assert!(array_elements(b"[]").error.is_none());
-        assert!(array_elements(b"[] x").error.is_some());
-        assert!(array_elements(br#"["abc"#).error.is_some());
+        assert!(array_elements(b"[]", 10).error.is_none());
+        assert!(array_elements(b"[] x", 10).error.is_some());
+        assert!(array_elements(br#"["abc"#, 10).error.is_some());
     }
 }

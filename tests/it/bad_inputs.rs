@@ -185,6 +185,33 @@ fn json_array_elements_that_are_not_objects_are_skipped_each() {
     );
 }
 
+/// An array of tiny scalars (a range per element would cost eight times the input) is
+/// counted element by element, the first `keep_findings` listed with their place.
+#[test]
+fn json_array_of_many_scalars_is_counted_and_the_first_are_listed() {
+    let mut text = b"[{\"deviceId\":\"a\"}".to_vec();
+    for _ in 0..300_000 {
+        text.extend_from_slice(b",1");
+    }
+    text.extend_from_slice(b",{\"deviceId\":\"b\"}]");
+    let opts = LoadOptions {
+        keep_findings: 3,
+        ..LoadOptions::default()
+    };
+    let f = Fleet::from_bytes(vec![("input".into(), text)], &opts).expect("loads");
+    assert_counts(&f, 300_002, 2, 0, 300_000);
+    assert_eq!(f.report().rule_counts.get("skipped"), Some(&300_000));
+    let not_a_record = "not a record: does not start with '{'";
+    assert_findings(
+        &f,
+        &[
+            (1, 18, "skipped", "", not_a_record),
+            (1, 20, "skipped", "", not_a_record),
+            (1, 22, "skipped", "", not_a_record),
+        ],
+    );
+}
+
 #[test]
 fn json_array_missing_a_comma_stops_at_the_second_element() {
     let f = load(b"[{\"deviceId\":\"a\"}\n {\"deviceId\":\"b\"}]");

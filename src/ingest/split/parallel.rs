@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::{brackets_or_quote, find, string_end, ArrayScan};
+use super::{brackets_or_quote, find, string_end, ArrayScan, Elements};
 
 /// Something at a piece's lowest depth so far (relative to the piece's start): a candidate for
 /// the array's own level until the piece's starting depth is known.
@@ -37,7 +37,12 @@ struct Piece {
 
 /// The elements of the array whose `[` ends at `after`, if the pieces agree on a well-formed
 /// array of objects and arrays with nothing but white space after it.
-pub(super) fn elements(bytes: &[u8], after: usize, piece_bytes: usize) -> Option<ArrayScan> {
+pub(super) fn elements(
+    bytes: &[u8],
+    after: usize,
+    piece_bytes: usize,
+    keep: usize,
+) -> Option<ArrayScan> {
     let mut cuts = vec![after];
     while let Some(&last) = cuts.last() {
         let want = last.saturating_add(piece_bytes.max(1));
@@ -55,7 +60,7 @@ pub(super) fn elements(bytes: &[u8], after: usize, piece_bytes: usize) -> Option
         .map(|w| lex(bytes, w[0], w[1]))
         .collect();
 
-    let mut elements = Vec::new();
+    let mut elements = Elements::new(keep);
     let mut state = State::First;
     let mut depth = 1i64; // inside the `[`
     for piece in pieces {
@@ -66,7 +71,7 @@ pub(super) fn elements(bytes: &[u8], after: usize, piece_bytes: usize) -> Option
                 (_, l, _) if l < 0 => return None,
                 (Kind::Open, 1, State::First | State::Next) => State::In(n.at),
                 (Kind::Close, 1, State::In(start)) => {
-                    elements.push(start..n.at + 1);
+                    elements.push(bytes, start..n.at + 1);
                     State::After
                 }
                 // The serial scan closes the array at a `]` only (an element's end may be
@@ -213,7 +218,7 @@ mod tests {
                 bytes.extend_from_slice(item);
             }
             bytes.extend_from_slice(b"1]]\n");
-            assert!(super::elements(&bytes, 1, 1 << 20).is_none());
+            assert!(super::elements(&bytes, 1, 1 << 20, 10).is_none());
             assert_eq!(agree(&bytes, &[1 << 20]), 0);
             // Every piece on its own, strings included.
             let strings = item.iter().filter(|&&b| b != b',').copied();
