@@ -166,8 +166,9 @@ impl ChunkBuilder<'_> {
         span: RecordSpan,
     ) -> bool {
         // One for `desired`, one for `reported`: a repeated key is declined at the load.
-        let mut texts = [(0, ""); 2];
-        if spans.len() > texts.len() {
+        // Each object's events and the text their pieces index.
+        let mut read_so = [(0..0, ""), (0..0, "")];
+        if spans.len() > read_so.len() {
             return false;
         }
         let mut fast = std::mem::take(&mut self.fast);
@@ -175,14 +176,14 @@ impl ChunkBuilder<'_> {
         fast.arrays.clear();
         fast.unescaped.clear();
         let mut read = true;
-        for (m, at) in spans.iter().zip(&mut texts) {
+        for (m, at) in spans.iter().zip(&mut read_so) {
             let (start, end) = (m.start as usize, m.start as usize + m.len() as usize);
             let Some(Ok(text)) = record.get(start..end).map(std::str::from_utf8) else {
                 read = false;
                 break;
             };
             let node = self.metadata_node(m.reported());
-            *at = (fast.events.len(), text);
+            let first = fast.events.len();
             let mut scan = Scan {
                 text,
                 b: text.as_bytes(),
@@ -204,18 +205,15 @@ impl ChunkBuilder<'_> {
                 read = false;
                 break;
             }
+            *at = (first..fast.events.len(), text);
         }
         if read {
             let row = self.new_row(span);
-            for (k, &(first, text)) in texts.iter().enumerate().take(spans.len()) {
-                let end = texts
-                    .get(k + 1)
-                    .filter(|_| k + 1 < spans.len())
-                    .map_or(fast.events.len(), |t| t.0);
-                let events = std::mem::take(&mut fast.events);
-                self.replay(row, &events[first..end], text, &fast);
-                fast.events = events;
+            let events = std::mem::take(&mut fast.events);
+            for (range, text) in &read_so[..spans.len()] {
+                self.replay(row, &events[range.clone()], text, &fast);
             }
+            fast.events = events;
         }
         self.fast = fast;
         read
