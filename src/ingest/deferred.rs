@@ -40,13 +40,14 @@ pub(crate) struct Deferral {
 /// The deferred members' columns (indexed), and the rows they make irregular.
 pub(crate) struct MetadataColumns {
     pub columns: Vec<Column>,
-    /// Rows whose records have keys colliding by case (anywhere: a superset of the load's
-    /// irregular rows), or that no longer read as they did at the load.
+    /// Rows with keys colliding by case in what was read again (the deferred objects, or
+    /// whole records), or whose records no longer read as they did at the load.
     pub irregular: RoaringBitmap,
 }
 
 impl Deferral {
-    /// Reads every row's record again and builds the columns of its `$metadata` members.
+    /// Reads the deferred objects again (whole records where need be) and builds the columns
+    /// of their members.
     ///
     /// Never fails: a record that no longer reads as it did (its input changed on disk)
     /// becomes an irregular row, which queries answer from its twin, and reading the twin
