@@ -267,28 +267,22 @@ pub fn load_files(
             Layout::JsonArray => {
                 let scan = split::array_elements(body, opts.keep_findings);
                 let elements = scan.elements;
+                let skipped_at = |at: usize, why: &str| Finding {
+                    file: fi,
+                    byte: (at + bom) as u64,
+                    line: 0,
+                    rule: Rule::Skipped,
+                    path: String::new(),
+                    detail: why.to_string(),
+                };
                 // Elements that are not records are skipped here, the first few with their
                 // place, the rest only counted.
                 for &at in &elements.others_at {
-                    early_findings.push(Finding {
-                        file: fi,
-                        byte: (at + bom) as u64,
-                        line: 0,
-                        rule: Rule::Skipped,
-                        path: String::new(),
-                        detail: NOT_A_RECORD.into(),
-                    });
+                    early_findings.push(skipped_at(at, NOT_A_RECORD));
                 }
                 unlisted_skips.push((fi, elements.others - elements.others_at.len() as u64));
                 if let Some((at, why)) = scan.error {
-                    early_findings.push(Finding {
-                        file: fi,
-                        byte: (at + bom) as u64,
-                        line: 0,
-                        rule: Rule::Skipped,
-                        path: String::new(),
-                        detail: why.to_string(),
-                    });
+                    early_findings.push(skipped_at(at, why));
                 }
                 let mut group = Vec::new();
                 let mut size = 0;

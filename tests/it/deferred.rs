@@ -2,24 +2,12 @@
 //! columnised on first use: the same store as a load that builds them at once, the same
 //! answers, and built only when something reads inside a `$metadata`.
 
+use crate::generated;
 use proptest::prelude::*;
 use serde_json::Value;
 use twindex::fuzzing::deferral_agrees;
-use twindex::gen::{generate, GenOptions, Layout, Shape};
+use twindex::gen::{Layout, Shape};
 use twindex::{Fleet, LoadOptions};
-
-fn generated(shape: Shape, layout: Layout, devices: u64, seed: u64) -> Vec<u8> {
-    let opts = GenOptions {
-        devices,
-        seed,
-        shape,
-        layout,
-        ..GenOptions::default()
-    };
-    let mut out = Vec::new();
-    generate(&opts, &mut out).expect("generate");
-    out
-}
 
 fn load(bytes: &[u8], defer_metadata: bool) -> Fleet {
     let opts = LoadOptions {

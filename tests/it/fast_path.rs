@@ -2,28 +2,16 @@
 //! loaded both ways give the same store and the same report, and the scanner takes the plain
 //! records it is meant for.
 
+use crate::generated;
 use proptest::prelude::*;
 use twindex::fuzzing::fast_path_agrees;
-use twindex::gen::{generate, GenOptions, Layout, Shape};
+use twindex::gen::{Layout, Shape};
 use twindex::{Fleet, LoadOptions};
 
 /// Loads `inputs` both ways with small chunks (so that chunks start mid-input and the
 /// scanner's guesses start over) and requires identical results.
 fn both_ways(inputs: &[(&str, &[u8])]) -> Result<u64, String> {
     fast_path_agrees(inputs, 4096)
-}
-
-fn generated(shape: Shape, layout: Layout, devices: u64, seed: u64) -> Vec<u8> {
-    let opts = GenOptions {
-        devices,
-        seed,
-        shape,
-        layout,
-        ..GenOptions::default()
-    };
-    let mut out = Vec::new();
-    generate(&opts, &mut out).expect("generate");
-    out
 }
 
 #[test]

@@ -95,20 +95,9 @@ impl ChunkBuilder<'_> {
         fast.arrays.clear();
         fast.unescaped.clear();
         fast.spans.clear();
-        let mut scan = Scan {
-            text,
-            b: record,
-            i: 0,
-            trie: &mut self.trie,
-            events: &mut fast.events,
-            arrays: &mut fast.arrays,
-            unescaped: &mut fast.unescaped,
-            export_seen: None,
-            spans: &mut fast.spans,
-            defer: self.metadata == Metadata::Deferred,
-            alone: self.metadata == Metadata::Alone,
-        };
-        let accepted = scan.record(fast.export);
+        let guess = fast.export;
+        let mut scan = Scan::new(text, &mut self.trie, &mut fast, self.metadata);
+        let accepted = scan.record(guess);
         if let Some(export) = scan.export_seen {
             fast.export = export;
         }
@@ -184,19 +173,8 @@ impl ChunkBuilder<'_> {
             };
             let node = self.metadata_node(m.reported());
             let first = fast.events.len();
-            let mut scan = Scan {
-                text,
-                b: text.as_bytes(),
-                i: 0,
-                trie: &mut self.trie,
-                events: &mut fast.events,
-                arrays: &mut fast.arrays,
-                unescaped: &mut fast.unescaped,
-                export_seen: None,
-                spans: &mut fast.spans,
-                defer: false,
-                alone: false,
-            };
+            // Read in full: nothing inside is skipped.
+            let mut scan = Scan::new(text, &mut self.trie, &mut fast, Metadata::Columns);
             // Where the load found it: a member of a section, three levels in.
             if text.as_bytes().first() != Some(&b'{')
                 || scan.value(node, NO_SECTION, 3).is_none()
@@ -305,7 +283,24 @@ struct Seen {
     authentication: bool,
 }
 
-impl Scan<'_> {
+impl<'a> Scan<'a> {
+    /// A scan of `text` from its start, collecting into `fast`'s scratch.
+    fn new(text: &'a str, trie: &'a mut Trie, fast: &'a mut Fast, metadata: Metadata) -> Scan<'a> {
+        Scan {
+            text,
+            b: text.as_bytes(),
+            i: 0,
+            trie,
+            events: &mut fast.events,
+            arrays: &mut fast.arrays,
+            unescaped: &mut fast.unescaped,
+            export_seen: None,
+            spans: &mut fast.spans,
+            defer: metadata == Metadata::Deferred,
+            alone: metadata == Metadata::Alone,
+        }
+    }
+
     #[inline]
     fn peek(&self) -> u8 {
         self.b.get(self.i).copied().unwrap_or(0)
