@@ -6,7 +6,7 @@
 //! `(t1 & t2, f1 | f2)` and `OR` gives `(t1 | t2, f1 & f2)`. So `NOT (x = 'a')` is the rows
 //! where `x` is a *string* other than `'a'`, never the rows where `x` is missing.
 //!
-//! For the rest, [`candidates`] gives a superset of the true rows (for instance: a comparison
+//! For the rest, [`Answerer::candidates`] gives a superset of the true rows (for instance: a comparison
 //! against a path is only true where the path is defined) and the executor evaluates the
 //! predicate on those rows only.
 
@@ -268,7 +268,7 @@ impl<'a> Answerer<'a> {
     /// index entries alone (no bitmap is built): `=`, ranges, `IN` and `STARTSWITH` over a
     /// path whose columns are all indexed. The caller must have checked that the universe is
     /// every row of the collection (`modules` says which): the counts are each entry's rows
-    /// among the store's modules or devices ([`ValueIndex::split`]).
+    /// among the store's modules or devices (`ValueIndex::split`).
     pub fn count_whole(&self, e: &BExpr, modules: bool) -> Option<u64> {
         let (p, runs): (usize, Vec<Vec<std::ops::Range<usize>>>) = match e {
             BExpr::Binary(op, a, b) => {

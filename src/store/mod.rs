@@ -24,7 +24,7 @@
 //! keeps addressable (a range of the mapped input) rather than copying; a store opened from a
 //! snapshot reads it from the snapshot's compressed twin blocks instead.
 //!
-//! Typed vectors are [`Buf`]s: owned after a load, views into the memory map after a snapshot
+//! Typed vectors are `Buf`s: owned after a load, views into the memory map after a snapshot
 //! is opened. Parts that a snapshot keeps encoded (bitmaps, dictionaries) are decoded, and
 //! every snapshot byte verified, on first use; [`Store::prepare`] does it up front and reports
 //! corruption as an error (the planner calls it for every query).
