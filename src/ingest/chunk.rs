@@ -361,8 +361,9 @@ pub enum Metadata {
     /// Read and checked as JSON, the `$metadata` object itself marked present, its members
     /// left for [`Metadata::Alone`] to columnise when a query first needs them.
     Deferred,
-    /// Columns for them only (rows are read whole, everything else is dropped): the
-    /// deferred pass over rows a [`Metadata::Deferred`] load accepted.
+    /// Columns for them only: the deferred pass over rows a [`Metadata::Deferred`] load
+    /// accepted, reading each object where the load found it ([`MetadataSpan`]) or, where
+    /// that does not do, the whole record with everything else skipped.
     Alone,
 }
 
