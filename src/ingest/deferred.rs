@@ -30,8 +30,8 @@ pub(crate) struct Deferral {
     pub fast_path: bool,
     pub max_paths: usize,
     pub chunk_bytes: usize,
-    /// Where the deferred objects the fast path read are, in row order; taken (and freed)
-    /// when the columns are built.
+    /// Where the deferred objects the fast path read are, in row order; freed when the
+    /// columns are built.
     pub spans: Mutex<Vec<MetadataSpan>>,
     /// Rows whose deferred objects the tape path read: read whole.
     pub whole_rows: RoaringBitmap,
@@ -55,7 +55,10 @@ impl Deferral {
     /// load without deferral would have failed) leaves no columns and every row irregular.
     pub(crate) fn columnise(&self, files: &[SourceFile], rows: &[RowSource]) -> MetadataColumns {
         let census = PathCensus::new(self.max_paths);
-        let spans = std::mem::take(&mut *self.spans.lock().unwrap_or_else(PoisonError::into_inner));
+        // Freed once the columns are built, not before: a pass that did not finish (a panic)
+        // must leave them for the next try.
+        let mut held = self.spans.lock().unwrap_or_else(PoisonError::into_inner);
+        let spans = &held[..];
         let outputs: Vec<(u32, ChunkOutput)> = tasks(rows, self.chunk_bytes)
             .into_par_iter()
             .map(|task| {
@@ -66,6 +69,8 @@ impl Deferral {
                 (base, out)
             })
             .collect();
+        *held = Vec::new();
+        drop(held);
         let total = rows.len() as u32;
         if census.exceeded() {
             return MetadataColumns {
