@@ -21,6 +21,7 @@ use rayon::prelude::*;
 use roaring::RoaringBitmap;
 
 use super::chunk::{ChunkBuilder, ChunkOutput, Metadata, MetadataSpan, PathCensus, RecordSpan};
+use super::delivery;
 use crate::source::SourceFile;
 use crate::store::{Column, ColumnAssembler, RowSource};
 
@@ -59,16 +60,24 @@ impl Deferral {
         // must leave them for the next try.
         let mut held = self.spans.lock().unwrap_or_else(PoisonError::into_inner);
         let spans = &held[..];
-        let outputs: Vec<(u32, ChunkOutput)> = tasks(rows, self.chunk_bytes)
-            .into_par_iter()
-            .map(|task| {
+        // Each task's output is appended soon after it is read, while others are read.
+        let assembly = delivery::in_order(
+            &tasks(rows, self.chunk_bytes),
+            Assembly::default(),
+            |task| {
                 let base = task.start as u32;
                 let first = spans.partition_point(|m| m.row < base);
                 let last = spans.partition_point(|m| (m.row as usize) < task.end);
-                let out = self.read_again(files, &rows[task], base, &spans[first..last], &census);
+                let out = self.read_again(
+                    files,
+                    &rows[task.clone()],
+                    base,
+                    &spans[first..last],
+                    &census,
+                );
                 (base, out)
-            })
-            .collect();
+            },
+        );
         *held = Vec::new();
         drop(held);
         let total = rows.len() as u32;
@@ -78,23 +87,10 @@ impl Deferral {
                 irregular: crate::index::all_rows(total),
             };
         }
-        let mut irregular = RoaringBitmap::new();
-        let mut path_ids: HashMap<Vec<Box<str>>, usize> = HashMap::new();
-        let mut assemblers: Vec<ColumnAssembler> = Vec::new();
-        for (base, out) in outputs {
-            irregular.extend(out.irregular.iter().map(|r| r + base));
-            for (path, builder) in out.columns {
-                let id = *path_ids.entry(path.clone()).or_insert_with(|| {
-                    assemblers.push(ColumnAssembler::new(path));
-                    assemblers.len() - 1
-                });
-                assemblers[id].append(base, builder);
-            }
-        }
-        let mut columns: Vec<Column> = assemblers
-            .into_par_iter()
-            .map(|c| c.finish(total))
-            .collect();
+        let Assembly {
+            irregular, columns, ..
+        } = assembly;
+        let mut columns: Vec<Column> = columns.into_par_iter().map(|c| c.finish(total)).collect();
         crate::index::build_indexes(&mut columns);
         MetadataColumns { columns, irregular }
     }
@@ -153,6 +149,35 @@ impl Deferral {
             }
         }
         b.finish()
+    }
+}
+
+/// The deferred columns under assembly: each task's output appended in row order.
+#[derive(Default)]
+struct Assembly {
+    irregular: RoaringBitmap,
+    path_ids: HashMap<Vec<Box<str>>, usize>,
+    columns: Vec<ColumnAssembler>,
+}
+
+impl delivery::Append for Assembly {
+    /// A task's first row and what it read.
+    type Output = (u32, ChunkOutput);
+
+    fn append(&mut self, (base, out): (u32, ChunkOutput)) {
+        self.irregular
+            .extend(out.irregular.iter().map(|r| r + base));
+        for (path, builder) in out.columns {
+            let id = match self.path_ids.get(&path) {
+                Some(&id) => id,
+                None => {
+                    self.path_ids.insert(path.clone(), self.columns.len());
+                    self.columns.push(ColumnAssembler::new(path));
+                    self.columns.len() - 1
+                }
+            };
+            self.columns[id].append(base, builder);
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod chunk;
 mod deferred;
+mod delivery;
 pub(crate) mod normalise;
 mod split;
 mod swar;
@@ -12,8 +13,8 @@ mod validate;
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -311,26 +312,15 @@ pub fn load_files(
     let progress = opts.progress.as_deref();
     let census = PathCensus::new(opts.max_paths);
     let task_bytes = tasks.iter().map(Task::bytes).sum();
-    let delivery = Delivery::new(Assembly::new(
-        file_reports,
-        early_findings,
-        &unlisted_skips,
-        task_bytes,
-    ));
-    // Workers take tasks in input order, so that outputs finish nearly in order and each is
-    // appended (and its memory freed for the next chunk) soon after it is parsed.
-    let next_task = AtomicUsize::new(0);
-    let workers = rayon::current_num_threads().clamp(1, tasks.len().max(1));
-    (0..workers).into_par_iter().for_each(|_| loop {
-        let i = next_task.fetch_add(1, Ordering::Relaxed);
-        let Some(task) = tasks.get(i) else { break };
+    let assembly = Assembly::new(file_reports, early_findings, &unlisted_skips, task_bytes);
+    // Each chunk is appended (and its memory freed for the next) soon after it is parsed.
+    let assembly = delivery::in_order(&tasks, assembly, |task| {
         let done = parse_task(&files, task, keep, &census, opts);
         if let Some(p) = progress {
             p.fetch_add(done.bytes, Ordering::Relaxed);
         }
-        delivery.deliver(i, done);
+        done
     });
-    let assembly = delivery.finish();
 
     if census.exceeded() {
         // The first chunk (in input order) that went over; another may have been first in time.
@@ -489,80 +479,6 @@ fn parse_lines(
     b.finish()
 }
 
-/// Chunk outputs, handed to the assembly in task order whatever order they finish in: one
-/// thread at a time appends every output that is next in line; the others park theirs.
-struct Delivery {
-    queue: Mutex<Queue>,
-    assembly: Mutex<Assembly>,
-}
-
-struct Queue {
-    /// The task whose output is appended next.
-    next: usize,
-    parked: BTreeMap<usize, Delivered>,
-    /// A thread is appending (and will take what is parked meanwhile).
-    appending: bool,
-}
-
-impl Delivery {
-    fn new(assembly: Assembly) -> Delivery {
-        Delivery {
-            queue: Mutex::new(Queue {
-                next: 0,
-                parked: BTreeMap::new(),
-                appending: false,
-            }),
-            assembly: Mutex::new(assembly),
-        }
-    }
-
-    fn deliver(&self, task: usize, done: Delivered) {
-        let mut q = lock(&self.queue);
-        q.parked.insert(task, done);
-        if q.appending {
-            return;
-        }
-        q.appending = true;
-        loop {
-            let mut ready = Vec::new();
-            let q_ = &mut *q;
-            while let Some(o) = q_.parked.remove(&q_.next) {
-                ready.push(o);
-                q_.next += 1;
-            }
-            if ready.is_empty() {
-                q.appending = false;
-                return;
-            }
-            drop(q);
-            let mut a = lock(&self.assembly);
-            for done in ready {
-                a.append(done);
-            }
-            drop(a);
-            q = lock(&self.queue);
-        }
-    }
-
-    /// The assembly, once every task has been delivered.
-    fn finish(self) -> Assembly {
-        let q = self
-            .queue
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner);
-        debug_assert!(q.parked.is_empty() && !q.appending);
-        self.assembly
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// Locks a mutex of the delivery; a panic while it was held (a bug) is passed on by rayon,
-/// so the state behind a poisoned lock is never read.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 /// The store under assembly: chunk outputs appended in chunk order, so that row ids follow
 /// input order.
 struct Assembly {
@@ -589,6 +505,14 @@ struct Assembly {
     too_many_rows: bool,
     /// Input bytes of the tasks not appended yet.
     unread_bytes: u64,
+}
+
+impl delivery::Append for Assembly {
+    type Output = Delivered;
+
+    fn append(&mut self, done: Delivered) {
+        Assembly::append(self, done);
+    }
 }
 
 impl Assembly {
