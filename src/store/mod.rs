@@ -196,8 +196,8 @@ impl<'a> IntoIterator for Columns<'a> {
 pub enum View {
     /// The load's irregular rows: right for paths outside deferred objects.
     Loaded,
-    /// Those and the rows irregular inside deferred objects (built when the query was
-    /// planned).
+    /// Those and the rows irregular inside deferred objects, once built (a query reading
+    /// them built them when it was planned).
     Built,
 }
 
@@ -308,19 +308,14 @@ impl Store {
 
     /// A collection's rows, and those of them that are regular (no keys colliding by case).
     pub fn collection_rows(&self, c: crate::sql::Collection) -> (&RoaringBitmap, &RoaringBitmap) {
-        let collections = &self.catalog().collections;
-        let (all, regular) = match c {
-            crate::sql::Collection::Devices => &collections[0],
-            crate::sql::Collection::Modules => &collections[1],
-        };
-        (all, regular)
+        self.collection_rows_in(c, View::Built)
     }
 
     /// Rows whose record has keys that differ only by case within one object — of the
     /// objects whose columns are built: keys colliding inside a deferred `$metadata` are
     /// found when its columns are.
     pub fn irregular(&self) -> &RoaringBitmap {
-        &self.catalog().irregular
+        self.irregular_in(View::Built)
     }
 
     /// [`Store::irregular`] as a query planned for `view` sees it.
