@@ -34,7 +34,8 @@ impl Inputs {
     /// Loads the inputs; in lenient mode, warns on stderr about skipped and flagged records.
     /// `metadata`: whether the command reads inside `$metadata` objects, whose columns a load
     /// otherwise leaves for later (`LoadOptions::defer_metadata`): built by the load, they
-    /// cost a sixth of it; built later, a second pass over the input.
+    /// cost about a sixth of it; built later, a second pass over those objects that costs
+    /// about twice that.
     pub fn load(&self, metadata: Metadata) -> Result<Fleet, Failure> {
         let fleet = load_paths(&self.sources, self.strict, metadata)?;
         warn_about_findings(fleet.report());
