@@ -87,7 +87,7 @@ const POW10: [f64; 16] = [
 impl ChunkBuilder<'_> {
     /// Adds the record by the fast path; false (nothing changed) when it declines.
     pub(super) fn add_fast(&mut self, record: &[u8], span: RecordSpan) -> bool {
-        let Ok(text) = std::str::from_utf8(record) else {
+        let Ok(text) = simdutf8::basic::from_utf8(record) else {
             return false;
         };
         let mut fast = std::mem::take(&mut self.fast);
@@ -167,7 +167,7 @@ impl ChunkBuilder<'_> {
         let mut read = true;
         for (m, at) in spans.iter().zip(&mut read_so) {
             let (start, end) = (m.start as usize, m.start as usize + m.len() as usize);
-            let Some(Ok(text)) = record.get(start..end).map(std::str::from_utf8) else {
+            let Some(Ok(text)) = record.get(start..end).map(simdutf8::basic::from_utf8) else {
                 read = false;
                 break;
             };
