@@ -726,16 +726,23 @@ impl KindBytes {
     }
 }
 
-/// A builder's payloads: 32 bits each until one needs 64 (timestamps, floats), when they all
-/// widen. Most columns never do, and their chunk builders take half the memory.
+/// A builder's payloads: none while they are all zero, then 32 bits each until one needs 64
+/// (timestamps, floats), when they all widen. Most columns never widen, and their chunk
+/// builders take half the memory; a third of an export's values (objects, nulls, booleans)
+/// have no payload, and their columns never write one.
 enum Data {
+    /// `len` payloads, all zero; `room` is how many to make room for when one is not.
+    Zero {
+        len: usize,
+        room: usize,
+    },
     Narrow(Vec<u32>),
     Wide(Vec<u64>),
 }
 
 impl Default for Data {
     fn default() -> Data {
-        Data::Narrow(Vec::new())
+        Data::Zero { len: 0, room: 0 }
     }
 }
 
@@ -743,6 +750,7 @@ impl Data {
     #[inline]
     fn push(&mut self, d: u64) {
         match self {
+            Data::Zero { len, .. } if d == 0 => *len += 1,
             Data::Narrow(v) => match u32::try_from(d) {
                 Ok(x) => v.push(x),
                 Err(_) => {
@@ -751,11 +759,33 @@ impl Data {
                 }
             },
             Data::Wide(v) => v.push(d),
+            Data::Zero { .. } => {
+                self.write_zeros();
+                self.push(d);
+            }
+        }
+    }
+
+    /// Pushes `d` `n` times.
+    fn push_n(&mut self, d: u64, n: usize) {
+        match self {
+            Data::Zero { len, .. } if d == 0 => *len += n,
+            _ => (0..n).for_each(|_| self.push(d)),
+        }
+    }
+
+    /// Room for `additional` more payloads.
+    fn reserve(&mut self, additional: usize) {
+        match self {
+            Data::Zero { len, room } => *room = (*room).max(*len + additional),
+            Data::Narrow(v) => v.reserve(additional),
+            Data::Wide(v) => v.reserve(additional),
         }
     }
 
     fn capacity(&self) -> usize {
         match self {
+            Data::Zero { len, room } => (*len).max(*room),
             Data::Narrow(v) => v.capacity(),
             Data::Wide(v) => v.capacity(),
         }
@@ -763,23 +793,39 @@ impl Data {
 
     fn get(&self, i: usize) -> u64 {
         match self {
+            Data::Zero { .. } => 0,
             Data::Narrow(v) => u64::from(v[i]),
             Data::Wide(v) => v[i],
         }
     }
 
     fn set(&mut self, i: usize, d: u64) {
-        if let (Data::Narrow(_), Err(_)) = (&*self, u32::try_from(d)) {
-            self.widen();
+        match (&*self, u32::try_from(d)) {
+            (Data::Zero { .. }, _) if d == 0 => return,
+            (Data::Zero { .. }, _) => self.write_zeros(),
+            (Data::Narrow(_), Err(_)) => self.widen(),
+            _ => {}
         }
         match self {
+            Data::Zero { .. } => {}
             Data::Narrow(v) => v[i] = d as u32,
             Data::Wide(v) => v[i] = d,
         }
     }
 
+    /// Writes out the zero payloads so far, as 32-bit ones.
+    #[cold]
+    fn write_zeros(&mut self) {
+        if let Data::Zero { len, room } = *self {
+            let mut v = Vec::with_capacity(room.max(len + 1));
+            v.resize(len, 0);
+            *self = Data::Narrow(v);
+        }
+    }
+
     #[cold]
     fn widen(&mut self) {
+        self.write_zeros();
         if let Data::Narrow(v) = self {
             let mut wide = Vec::with_capacity(v.capacity().max(v.len() + 1));
             wide.extend(v.iter().map(|&x| u64::from(x)));
@@ -820,7 +866,10 @@ impl ColumnBuilder {
     /// A builder with room for `values` values before its vectors grow.
     pub fn with_capacity(values: usize) -> ColumnBuilder {
         ColumnBuilder {
-            data: Data::Narrow(Vec::with_capacity(values)),
+            data: Data::Zero {
+                len: 0,
+                room: values,
+            },
             ..ColumnBuilder::default()
         }
     }
@@ -1070,12 +1119,13 @@ mod tests {
     /// Each way a chunk's payloads move into the merged column: one kind copied as is,
     /// arena offsets moved, dictionary codes renumbered, dictionary strings spilled into the
     /// arena when the merged column has no dictionary, and mixed chunks; rows consecutive or
-    /// not.
+    /// not; payloads that are all zero (kept as a count) in a chunk, in the merged column, or
+    /// in both, and mapped to other payloads there.
     #[test]
     fn merges_every_kind_of_chunk_value_for_value() {
         type Push = fn(&mut ColumnBuilder, u32, u32);
         type Expect = fn(u32) -> String;
-        let pushes: [(Push, Expect); 5] = [
+        let pushes: [(Push, Expect); 10] = [
             (
                 |b, row, i| b.push_int(row, i64::from(i) * 7 - 3),
                 |i| format!("{}", i64::from(i) * 7 - 3),
@@ -1103,6 +1153,36 @@ mod tests {
                     _ => i.to_string(),
                 },
             ),
+            // 5 and 9: one string, dictionary code 0 (or arena offset 0) throughout.
+            (|b, row, _| b.push_str(row, "z"), |_| "z".to_string()),
+            // 6: no payloads at all.
+            (
+                |b, row, i| match i % 2 {
+                    0 => b.push_null(row),
+                    _ => b.push_object(row),
+                },
+                |i| match i % 2 {
+                    0 => format!("{:?}", ValueRef::Null),
+                    _ => format!("{:?}", ValueRef::Object),
+                },
+            ),
+            // 7: zero payloads, then others.
+            (
+                |b, row, i| b.push_int(row, i64::from(i.saturating_sub(4))),
+                |i| i.saturating_sub(4).to_string(),
+            ),
+            // 8: zero payloads, then 64-bit ones.
+            (
+                |b, row, i| match i {
+                    0..3 => b.push_null(row),
+                    _ => b.push_float(row, f64::from(i) + 0.25),
+                },
+                |i| match i {
+                    0..3 => format!("{:?}", ValueRef::Null),
+                    _ => format!("{}", f64::from(i) + 0.25),
+                },
+            ),
+            (|b, row, _| b.push_str(row, "y"), |_| "y".to_string()),
         ];
         let show = |v: ValueRef<'_>| match v {
             ValueRef::Number(Num::Int(n)) => n.to_string(),
@@ -1127,6 +1207,20 @@ mod tests {
                 (3, true, 7, 2),
                 (2, false, 3, 1),
             ],
+            &[(5, false, 10, 1), (5, false, 10, 2)],
+            &[(5, false, 5, 1), (9, false, 5, 1), (5, false, 5, 1)],
+            // Merged codes all 0, then strings spilled to the arena.
+            &[(5, false, 5, 1), (3, true, 5, 1)],
+            // Code 0 of the chunk is code 3 merged.
+            &[(1, false, 10, 1), (5, false, 10, 1), (5, false, 3, 1)],
+            &[(5, true, 10, 1), (5, false, 10, 1), (5, true, 4, 1)],
+            &[(6, false, 10, 1), (0, false, 5, 1), (6, false, 4, 2)],
+            &[(6, false, 10, 1), (6, false, 10, 3)],
+            // Chunks of one array, at offset 0 of their arenas.
+            &[(2, false, 1, 1), (2, false, 1, 1), (2, false, 1, 3)],
+            &[(7, false, 10, 1), (6, false, 3, 1), (7, false, 3, 1)],
+            &[(8, false, 8, 1), (6, false, 3, 2), (8, false, 8, 1)],
+            &[(6, false, 3, 1), (8, false, 2, 1)],
         ];
         for plan in plans {
             let mut parts = Vec::new();

@@ -26,6 +26,15 @@ enum Step<'a> {
 }
 
 impl Step<'_> {
+    /// A payload mapped.
+    fn map(self, d: u64) -> u64 {
+        match self {
+            Step::Same => d,
+            Step::Offset(base) => d + base,
+            Step::Remap(codes) => u64::from(codes[d as usize]),
+        }
+    }
+
     /// Appends `data` mapped and narrowed to `out`; returns the largest mapped payload.
     fn copy<S: Copy + Into<u64>, T>(
         self,
@@ -55,6 +64,19 @@ impl Step<'_> {
             Step::Same => max_data,
             Step::Offset(base) => max_data.saturating_add(base),
             Step::Remap(_) => dict_len as u64,
+        }
+    }
+}
+
+impl Data {
+    /// Appends a chunk's payloads mapped by `step`; returns the largest.
+    fn copy_from<S: Copy + Into<u64>>(&mut self, step: Step, data: &[S]) -> u64 {
+        self.write_zeros();
+        match self {
+            Data::Narrow(v) => step.copy(data, v, |d| d as u32),
+            Data::Wide(v) => step.copy(data, v, |d| d),
+            // Written out above.
+            Data::Zero { .. } => 0,
         }
     }
 }
@@ -130,10 +152,7 @@ impl ColumnAssembler {
         if matches!(p.data, Data::Wide(_)) {
             self.data.widen();
         }
-        match &mut self.data {
-            Data::Narrow(v) => v.reserve(values),
-            Data::Wide(v) => v.reserve(values),
-        }
+        self.data.reserve(values);
         self.arena.reserve((p.arena.len() as f64 * scale) as usize);
     }
 
@@ -185,11 +204,16 @@ impl ColumnAssembler {
             if step.bound(p.max_data, dict_len) > u64::from(u32::MAX) {
                 self.data.widen();
             }
-            let max = match (&mut self.data, &p.data) {
-                (Data::Narrow(v), Data::Narrow(d)) => step.copy(d, v, |d| d as u32),
-                (Data::Narrow(v), Data::Wide(d)) => step.copy(d, v, |d| d as u32),
-                (Data::Wide(v), Data::Narrow(d)) => step.copy(d, v, |d| d),
-                (Data::Wide(v), Data::Wide(d)) => step.copy(d, v, |d| d),
+            let max = match &p.data {
+                // All zero, so all mapped to one payload (zero again, but for the first
+                // array of a chunk or a remapped first dictionary code).
+                &Data::Zero { len, .. } => {
+                    let d = step.map(0);
+                    self.data.push_n(d, len);
+                    d
+                }
+                Data::Narrow(d) => self.data.copy_from(step, d),
+                Data::Wide(d) => self.data.copy_from(step, d),
             };
             self.max = self.max.max(max);
         } else {
@@ -283,6 +307,7 @@ impl ColumnAssembler {
         };
         let data = match self.data {
             _ if self.max == 0 => Payloads::Zero,
+            Data::Zero { .. } => Payloads::Zero,
             Data::Narrow(mut v) => {
                 v.shrink_to_fit();
                 Payloads::U32(v.into())
