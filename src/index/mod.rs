@@ -24,6 +24,9 @@ pub use sorted::SortedStrings;
 /// enum-like paths people group and filter by (regions, rings, firmware versions, statuses).
 pub const MAX_INDEXED_VALUES: usize = 1024;
 
+/// Whole numbers in `-SMALL_WHOLE..SMALL_WHOLE` are keyed by a table while an index is built.
+const SMALL_WHOLE: usize = 2048;
+
 /// System paths indexed whatever their cardinality (issue #2).
 pub const FORCED: &[&str] = &[
     "status",
@@ -352,6 +355,10 @@ fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
     let mut falses = Vec::new();
     let mut trues = Vec::new();
     let mut numbers: FastMap<u64, Vec<u32>> = FastMap::default();
+    // Whole numbers near zero (counts, versions, codes, levels: most indexed numbers) are
+    // kept by value in a table, not hashed.
+    let mut small: Vec<Vec<u32>> = Vec::new();
+    let mut small_keys = 0;
     let mut strings: FastMap<String, Vec<u32>> = FastMap::default();
     let coded = use_codes && c.for_each_code(|row, code| by_code[code as usize].push(row));
     let slots = (!coded).then(|| c.slots()).into_iter().flatten();
@@ -368,9 +375,19 @@ fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
                 if n.is_nan() {
                     continue;
                 }
-                let n = if n == 0.0 { 0.0f64 } else { n };
-                numbers.entry(n.to_bits()).or_default().push(row);
-                if numbers.len() > limit {
+                if n.fract() == 0.0 && n.abs() < SMALL_WHOLE as f64 {
+                    if small.is_empty() {
+                        small.resize_with(2 * SMALL_WHOLE, Vec::new);
+                    }
+                    let rows = &mut small[(n as i64 + SMALL_WHOLE as i64) as usize];
+                    if rows.is_empty() {
+                        small_keys += 1;
+                    }
+                    rows.push(row);
+                } else {
+                    numbers.entry(n.to_bits()).or_default().push(row);
+                }
+                if numbers.len() + small_keys > limit {
                     return None;
                 }
             }
@@ -397,6 +414,16 @@ fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
         }
     }
     keyed.extend(
+        small
+            .into_iter()
+            .enumerate()
+            .filter(|(_, rows)| !rows.is_empty())
+            .map(|(i, rows)| {
+                let n = i as i64 - SMALL_WHOLE as i64;
+                (IndexKey::Number(n as f64), rows)
+            }),
+    );
+    keyed.extend(
         numbers
             .into_iter()
             .map(|(bits, rows)| (IndexKey::Number(f64::from_bits(bits)), rows)),
@@ -418,7 +445,8 @@ fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
     if keyed.len() > limit {
         return None;
     }
-    keyed.sort_by(|a, b| a.0.cmp_key(&b.0));
+    // Keys are distinct: no need for a stable sort.
+    keyed.sort_unstable_by(|a, b| a.0.cmp_key(&b.0));
     let entries = keyed
         .into_iter()
         .map(|(k, rows)| (k, bitmap_from_sorted(&rows)))
@@ -429,6 +457,62 @@ fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{merge_column, ColumnBuilder};
+
+    /// Numbers equal as numbers share one entry whichever way they are stored, on both
+    /// sides of the table of small whole numbers and at its edges.
+    #[test]
+    fn number_keys_are_values() {
+        let edge = SMALL_WHOLE as i64;
+        let pushes: Vec<(u32, f64, bool)> = [
+            (5.0, true),
+            (5.0, false),
+            (-0.0, false),
+            (0.0, true),
+            ((edge - 1) as f64, true),
+            ((edge - 1) as f64, false),
+            ((1 - edge) as f64, true),
+            (edge as f64, true),
+            (edge as f64, false),
+            (-edge as f64, true),
+            (2.5, false),
+            (1e300, false),
+            (-7.0, false),
+            (-7.0, true),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(row, (n, int))| (row as u32, n, int))
+        .collect();
+        let mut b = ColumnBuilder::new();
+        for &(row, n, int) in &pushes {
+            match int {
+                true => b.push_int(row, n as i64),
+                false => b.push_float(row, n),
+            }
+        }
+        let rows = pushes.len() as u32;
+        let c = merge_column(vec!["n".into()], vec![(0, b)], rows);
+        let index = build(&c, false).expect("indexed");
+        let mut want: Vec<(f64, Vec<u32>)> = Vec::new();
+        for &(row, n, _) in &pushes {
+            let n = if n == 0.0 { 0.0 } else { n };
+            match want.iter_mut().find(|(k, _)| *k == n) {
+                Some((_, rows)) => rows.push(row),
+                None => want.push((n, vec![row])),
+            }
+        }
+        want.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let got: Vec<(f64, Vec<u32>)> = index
+            .entries()
+            .iter()
+            .map(|(k, rows)| match k {
+                IndexKey::Number(n) => (*n, rows.iter().collect()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn bitmaps_from_sorted_rows_dense_and_sparse() {

@@ -120,6 +120,24 @@ impl Num {
     }
 }
 
+/// The (row, slot) pairs of a column, in row order ([`Column::slots`]).
+pub enum Slots<'a> {
+    Dense(std::ops::Range<usize>),
+    Sparse(std::iter::Enumerate<roaring::bitmap::Iter<'a>>),
+}
+
+impl Iterator for Slots<'_> {
+    type Item = (u32, usize);
+
+    #[inline]
+    fn next(&mut self) -> Option<(u32, usize)> {
+        match self {
+            Slots::Dense(r) => r.next().map(|s| (s as u32, s)),
+            Slots::Sparse(it) => it.next().map(|(slot, row)| (row, slot)),
+        }
+    }
+}
+
 /// A value read from a column. Objects carry no payload: their members have columns of their
 /// own, and the whole object comes from the row's twin.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -497,18 +515,19 @@ impl Column {
 
     /// Every (row, value) in row order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, ValueRef<'_>)> + '_ {
-        self.present()
-            .iter()
-            .enumerate()
-            .map(move |(slot, row)| (row, self.value_at(slot)))
+        self.slots()
+            .map(move |(row, slot)| (row, self.value_at(slot)))
     }
 
-    /// Every (row, slot) in row order.
-    pub fn slots(&self) -> impl Iterator<Item = (u32, usize)> + '_ {
-        self.present()
-            .iter()
-            .enumerate()
-            .map(|(slot, row)| (row, slot))
+    /// Every (row, slot) in row order: counted for a column with a value in every row (no
+    /// bitmap iterator to step per value).
+    pub fn slots(&self) -> Slots<'_> {
+        let p = self.parts();
+        if p.dense {
+            Slots::Dense(0..self.len)
+        } else {
+            Slots::Sparse(p.present.iter().enumerate())
+        }
     }
 
     pub fn heap_bytes(&self) -> usize {
