@@ -873,8 +873,6 @@ pub struct ColumnBuilder {
     /// The dictionary code pushed last.
     last_code: u32,
     strings: usize,
-    /// The largest payload pushed, so that a merge can pick the payload width up front.
-    max_data: u64,
 }
 
 impl ColumnBuilder {
@@ -904,7 +902,6 @@ impl ColumnBuilder {
         }
         self.kinds.push(kind);
         self.data.push(data);
-        self.max_data = self.max_data.max(data);
     }
 
     #[inline]
@@ -1022,7 +1019,6 @@ impl ColumnBuilder {
                 self.data.set(i, off);
             }
         }
-        self.max_data = self.max_data.max(self.arena.len() as u64);
     }
 
     fn uses_dictionary(&self) -> bool {

@@ -58,11 +58,14 @@ impl Step<'_> {
         max
     }
 
-    /// The largest payload it can map `max_data` to.
-    fn bound(self, max_data: u64, dict_len: usize) -> u64 {
+    /// A bound on the payloads it maps `p`'s to: above `u32::MAX` when one may need 64 bits.
+    /// Offsets are below the length of their arena, codes below the length of their
+    /// dictionary, and a builder's payloads are wide only once one needed it.
+    fn bound(self, p: &ColumnBuilder, dict_len: usize) -> u64 {
         match self {
-            Step::Same => max_data,
-            Step::Offset(base) => max_data.saturating_add(base),
+            Step::Same if matches!(p.data, Data::Wide(_)) => u64::MAX,
+            Step::Same => u64::from(u32::MAX),
+            Step::Offset(base) => base.saturating_add(p.arena.len() as u64),
             Step::Remap(_) => dict_len as u64,
         }
     }
@@ -201,7 +204,7 @@ impl ColumnAssembler {
         };
         if let Some(step) = step {
             self.kind_counts[p.kinds.get(0) as usize] += p.kinds.len() as u32;
-            if step.bound(p.max_data, dict_len) > u64::from(u32::MAX) {
+            if step.bound(&p, dict_len) > u64::from(u32::MAX) {
                 self.data.widen();
             }
             let max = match &p.data {
