@@ -584,6 +584,21 @@ impl RankIndex {
         }
     }
 
+    /// From a bitset of the present rows (`present` holds the same rows), whichever form is
+    /// smaller.
+    fn from_words(words: Vec<u64>, present: &RoaringBitmap, total_rows: u32) -> RankIndex {
+        if RankIndex::sorted_is_smaller(present.len() as usize, total_rows) {
+            return RankIndex::Sorted(present.iter().collect());
+        }
+        let mut before = Vec::with_capacity(words.len());
+        let mut acc = 0u32;
+        for w in &words {
+            before.push(acc);
+            acc += w.count_ones();
+        }
+        RankIndex::Bits { words, before }
+    }
+
     /// From the rows of a presence bitmap (a snapshot column, on first use).
     pub(crate) fn from_bitmap(present: &RoaringBitmap, total_rows: u32) -> RankIndex {
         if RankIndex::sorted_is_smaller(present.len() as usize, total_rows) {

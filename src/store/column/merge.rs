@@ -4,6 +4,8 @@
 
 use std::sync::OnceLock;
 
+use roaring::RoaringBitmap;
+
 use super::{
     write_varint, Column, ColumnBuilder, Data, Decoded, FastMap, Kind, KindBytes, Kinds, Parts,
     Payloads, RankIndex, KINDS,
@@ -115,8 +117,7 @@ pub struct ColumnAssembler {
     n: usize,
     /// The present rows, written only once they stop being `0..n` (while a column has a
     /// value in every row so far, as most do, its rows are implied).
-    rows: Vec<u32>,
-    scattered: bool,
+    scattered: Option<Scattered>,
     kinds: KindBytes,
     data: Data,
     arena: Vec<u8>,
@@ -131,8 +132,7 @@ impl ColumnAssembler {
         ColumnAssembler {
             segments,
             n: 0,
-            rows: Vec::new(),
-            scattered: false,
+            scattered: None,
             kinds: KindBytes::default(),
             data: Data::default(),
             arena: Vec::new(),
@@ -246,14 +246,28 @@ impl ColumnAssembler {
     /// Notes the rows of `p`'s values, `base` on from the ones so far.
     fn append_rows(&mut self, base: u32, p: &ColumnBuilder) {
         let consecutive_from_here = !p.scattered && base as usize + p.first_row as usize == self.n;
-        if !self.scattered && consecutive_from_here {
+        let scattered = match &mut self.scattered {
+            None if consecutive_from_here => return,
+            None => self.scattered.insert(Scattered::first(self.n as u32)),
+            Some(s) => s,
+        };
+        let Some(last) = p.rows().last() else {
             return;
+        };
+        scattered.fit(self.n + p.len(), base + last);
+        match scattered {
+            Scattered::Rows(rows) => rows.extend(p.rows().map(|r| r + base)),
+            Scattered::Bits(words) if !p.scattered => {
+                let first = base + p.first_row;
+                set_bits(words, first..first + p.len() as u32);
+            }
+            Scattered::Bits(words) => {
+                for r in p.rows() {
+                    let r = (r + base) as usize;
+                    words[r >> 6] |= 1 << (r & 63);
+                }
+            }
         }
-        if !self.scattered {
-            self.scattered = true;
-            self.rows = (0..self.n as u32).collect();
-        }
-        self.rows.extend(p.rows().map(|r| r + base));
     }
 
     /// Writes `s` to the arena; returns its offset.
@@ -281,21 +295,30 @@ impl ColumnAssembler {
     /// The column over a store of `total_rows` rows.
     pub fn finish(self, total_rows: u32) -> Column {
         let n = self.n;
-        let dense = !self.scattered && n == total_rows as usize;
-        let (present, ranks) = if dense {
-            (crate::index::all_rows(total_rows), None)
-        } else {
-            let rows = if self.scattered {
-                let mut rows = self.rows;
-                rows.shrink_to_fit();
-                rows
-            } else {
-                (0..n as u32).collect()
-            };
-            (
-                crate::index::bitmap_from_sorted(&rows),
-                Some(RankIndex::new(rows, total_rows)),
-            )
+        let dense = self.scattered.is_none() && n == total_rows as usize;
+        let (present, ranks) = match self.scattered {
+            _ if dense => (crate::index::all_rows(total_rows), None),
+            Some(Scattered::Bits(mut words)) => {
+                words.resize((total_rows as usize).div_ceil(64), 0);
+                words.shrink_to_fit();
+                let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+                let present = RoaringBitmap::from_lsb0_bytes(0, &bytes);
+                let ranks = RankIndex::from_words(words, &present, total_rows);
+                (present, Some(ranks))
+            }
+            scattered => {
+                let rows = match scattered {
+                    Some(Scattered::Rows(mut rows)) => {
+                        rows.shrink_to_fit();
+                        rows
+                    }
+                    _ => (0..n as u32).collect(),
+                };
+                (
+                    crate::index::bitmap_from_sorted(&rows),
+                    Some(RankIndex::new(rows, total_rows)),
+                )
+            }
         };
         // Vectors grown by doubling give back what they did not use (in place: cheap).
         let mut arena = self.arena;
@@ -344,6 +367,88 @@ impl ColumnAssembler {
     }
 }
 
+/// Where a column's present rows are written once they are not `0..n`: as a list while the
+/// column is sparse, as a bitset over the store's rows while it has a value in at least one
+/// row in 32 (the bitset is then no larger than the list, and appending a chunk that is
+/// dense in it writes words rather than a row per value: the row lists of sparse columns were
+/// 72 MB of the 1M fleet's load, faulted in, and read twice more to finish). A column is
+/// moved between the two as its density crosses 1/32 and 1/128, so that neither form grows
+/// past four times the other's size.
+enum Scattered {
+    Rows(Vec<u32>),
+    Bits(Vec<u64>),
+}
+
+impl Scattered {
+    /// Rows `0..n`, the values before the first gap.
+    fn first(n: u32) -> Scattered {
+        let mut words = Vec::new();
+        set_bits(&mut words, 0..n);
+        Scattered::Bits(words)
+    }
+
+    /// Takes the form that suits `values` values up to row `last`, with room for `last`.
+    fn fit(&mut self, values: usize, last: u32) {
+        let words = last as usize / 64 + 1;
+        let list = values * 4;
+        match self {
+            Scattered::Bits(w) if words * 8 > list * 4 => {
+                let rows = w
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, &word)| bits_of(word).map(move |b| (i * 64 + b) as u32))
+                    .collect();
+                *self = Scattered::Rows(rows);
+            }
+            Scattered::Rows(rows) if words * 8 <= list => {
+                let mut w = vec![0u64; words];
+                for &r in rows.iter() {
+                    w[r as usize >> 6] |= 1 << (r & 63);
+                }
+                *self = Scattered::Bits(w);
+            }
+            _ => {}
+        }
+        if let Scattered::Bits(w) = self {
+            if w.len() < words {
+                w.resize(words, 0);
+            }
+        }
+    }
+}
+
+/// The positions of the set bits of a word, lowest first.
+fn bits_of(mut word: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (word != 0).then(|| {
+            let b = word.trailing_zeros() as usize;
+            word &= word - 1;
+            b
+        })
+    })
+}
+
+/// Sets bits `range` of `words`, growing it as needed.
+fn set_bits(words: &mut Vec<u64>, range: std::ops::Range<u32>) {
+    if range.is_empty() {
+        return;
+    }
+    let (start, end) = (range.start as usize, range.end as usize);
+    if words.len() < end.div_ceil(64) {
+        words.resize(end.div_ceil(64), 0);
+    }
+    let (first, last) = (start >> 6, (end - 1) >> 6);
+    let head = !0u64 << (start & 63);
+    let tail = !0u64 >> (63 - ((end - 1) & 63));
+    if first == last {
+        words[first] |= head & tail;
+    } else {
+        words[first] |= head;
+        words[first + 1..last].fill(!0);
+        words[last] |= tail;
+    }
+}
+
 /// Concatenates chunk builders (in chunk order, each with the row id of its first row) into
 /// one column over `total_rows` rows.
 pub fn merge_column(
@@ -361,7 +466,90 @@ pub fn merge_column(
 #[cfg(test)]
 mod tests {
     use super::super::tests::seg;
+    use super::super::{Num, ValueRef};
     use super::*;
+
+    /// Present rows kept as a list or a bitset as the column's density changes, both ways,
+    /// give back every value at its row (by iteration and by lookup) and nothing elsewhere.
+    #[test]
+    fn scattered_rows_change_form_with_density() {
+        // (base, first row in the chunk, values, gap between them)
+        let plans: &[&[(u32, u32, u32, u32)]] = &[
+            // Dense, a gap, dense again: a bitset throughout.
+            &[(0, 0, 100, 1), (100, 5, 50, 1), (200, 0, 64, 2)],
+            // Then a value far away: a list.
+            &[(0, 0, 100, 1), (100, 3, 10, 1), (1_000_000, 7, 1, 1)],
+            // A list first (a lone value, then one far away), then dense again: a bitset.
+            &[
+                (0, 3, 1, 1),
+                (5_000, 0, 1, 1),
+                (5_001, 0, 4_000, 1),
+                (9_001, 0, 3_000, 2),
+            ],
+            // Sparse chunks, each scattered inside, crossing back and forth.
+            &[
+                (0, 1, 40, 3),
+                (200, 0, 2, 500),
+                (300_000, 0, 20, 7),
+                (300_200, 0, 30_000, 1),
+                (400_000, 63, 5, 64),
+            ],
+        ];
+        for plan in plans {
+            let mut a = ColumnAssembler::new(seg("x"));
+            let mut want = Vec::new();
+            let mut total = 0;
+            for &(base, first, n, gap) in *plan {
+                let mut b = ColumnBuilder::new();
+                for i in 0..n {
+                    let row = first + i * gap;
+                    b.push_int(row, i64::from(base + row));
+                    want.push(base + row);
+                }
+                total = base + first + n * gap + 3;
+                a.append(base, b);
+            }
+            let c = a.finish(total);
+            let got: Vec<(u32, String)> = c.iter().map(|(r, v)| (r, format!("{v:?}"))).collect();
+            let expect: Vec<(u32, String)> = want
+                .iter()
+                .map(|&r| (r, format!("{:?}", ValueRef::Number(Num::Int(i64::from(r))))))
+                .collect();
+            assert_eq!(got, expect, "{plan:?}");
+            assert_eq!(c.present().len(), want.len() as u64, "{plan:?}");
+            let present: std::collections::BTreeSet<u32> = want.iter().copied().collect();
+            for row in (0..total).step_by(37).chain(want.iter().copied()) {
+                let v = c.get(row).map(|v| format!("{v:?}"));
+                let e = present
+                    .contains(&row)
+                    .then(|| format!("{:?}", ValueRef::Number(Num::Int(i64::from(row)))));
+                assert_eq!(v, e, "row {row} of {plan:?}");
+            }
+        }
+    }
+
+    /// Each density rule on its own: where the present rows end up.
+    #[test]
+    fn scattered_forms() {
+        let mut s = Scattered::first(100);
+        s.fit(101, 1_000_000);
+        assert!(matches!(s, Scattered::Rows(ref r) if r.len() == 100));
+        s.fit(200_000, 1_000_000);
+        assert!(matches!(s, Scattered::Bits(ref w) if w.len() == 1_000_000 / 64 + 1));
+        let mut w = Vec::new();
+        set_bits(&mut w, 3..130);
+        assert_eq!(w.len(), 3);
+        let set: Vec<usize> = w
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &x)| bits_of(x).map(move |b| i * 64 + b))
+            .collect();
+        assert_eq!(set, (3..130).collect::<Vec<_>>());
+        set_bits(&mut w, 64..64);
+        set_bits(&mut w, 191..192);
+        assert_eq!(w[2] >> 63, 1);
+        assert_eq!(w.len(), 3);
+    }
 
     /// Room reserved for a column from its first chunk is given back when it finishes: the
     /// same values cost the same memory, reserved or not; sparse first chunks reserve nothing.
