@@ -262,7 +262,8 @@ impl ColumnAssembler {
                 set_bits(words, first..first + p.len() as u32);
             }
             Scattered::Bits(words) => {
-                for r in p.rows() {
+                // A scattered builder's rows are all in its list; `fit` made room for them.
+                for &r in &p.rows {
                     let r = (r + base) as usize;
                     words[r >> 6] |= 1 << (r & 63);
                 }
