@@ -123,7 +123,7 @@ impl Num {
 /// The (row, slot) pairs of a column, in row order ([`Column::slots`]).
 pub enum Slots<'a> {
     Dense(std::ops::Range<usize>),
-    Sparse(std::iter::Enumerate<roaring::bitmap::Iter<'a>>),
+    Sparse(std::iter::Enumerate<PresentRows<'a>>),
 }
 
 impl Iterator for Slots<'_> {
@@ -134,6 +134,56 @@ impl Iterator for Slots<'_> {
         match self {
             Slots::Dense(r) => r.next().map(|s| (s as u32, s)),
             Slots::Sparse(it) => it.next().map(|(slot, row)| (row, slot)),
+        }
+    }
+}
+
+/// The present rows of a sparse column, in order: read from its rank index, whose bitset
+/// words or row list step several times faster than roaring's iterator (which was a sixth
+/// of building the load's indexes).
+pub enum PresentRows<'a> {
+    Words {
+        words: &'a [u64],
+        /// Index of the word after `word`.
+        next: usize,
+        /// The bits of the current word not yet returned.
+        word: u64,
+    },
+    Sorted(std::iter::Copied<std::slice::Iter<'a, u32>>),
+    Bitmap(roaring::bitmap::Iter<'a>),
+}
+
+impl<'a> PresentRows<'a> {
+    fn of(p: &'a Decoded) -> PresentRows<'a> {
+        match &p.ranks {
+            Some(RankIndex::Bits { words, .. }) => PresentRows::Words {
+                words,
+                next: 0,
+                word: 0,
+            },
+            Some(RankIndex::Sorted(rows)) => PresentRows::Sorted(rows.iter().copied()),
+            None => PresentRows::Bitmap(p.present.iter()),
+        }
+    }
+}
+
+impl Iterator for PresentRows<'_> {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        match self {
+            PresentRows::Words { words, next, word } => {
+                while *word == 0 {
+                    *word = *words.get(*next)?;
+                    *next += 1;
+                }
+                let bit = word.trailing_zeros();
+                *word &= *word - 1;
+                Some(((*next - 1) * 64) as u32 + bit)
+            }
+            PresentRows::Sorted(rows) => rows.next(),
+            PresentRows::Bitmap(it) => it.next(),
         }
     }
 }
@@ -421,7 +471,7 @@ impl Column {
             if p.dense {
                 codes.enumerate().for_each(|(row, c)| f(row as u32, c));
             } else {
-                p.present.iter().zip(codes).for_each(|(row, c)| f(row, c));
+                PresentRows::of(p).zip(codes).for_each(|(row, c)| f(row, c));
             }
         }
         match &self.data {
@@ -526,7 +576,7 @@ impl Column {
         if p.dense {
             Slots::Dense(0..self.len)
         } else {
-            Slots::Sparse(p.present.iter().enumerate())
+            Slots::Sparse(PresentRows::of(p).enumerate())
         }
     }
 
@@ -1271,6 +1321,40 @@ mod tests {
             let got: Vec<(u32, String)> = c.iter().map(|(r, v)| (r, show(v))).collect();
             assert_eq!(got, want, "{plan:?}");
             assert_eq!(c.kind_counts().iter().sum::<u32>() as usize, want.len());
+        }
+    }
+
+    /// A sparse column's present rows read from either form of its rank index are its
+    /// presence bitmap's, and its slots count them.
+    #[test]
+    fn present_rows_from_rank_indexes() {
+        // (rows in the store, every how many rows a value): a bitset index, then a list.
+        for (total, every) in [
+            (1000u32, 2u32),
+            (1000, 3),
+            (200_000, 97),
+            (1_000_000, 100_003),
+        ] {
+            let mut b = ColumnBuilder::new();
+            let rows: Vec<u32> = (5..total).step_by(every as usize).collect();
+            for &r in &rows {
+                b.push_int(r, 1);
+            }
+            let c = merge_column(seg("x"), vec![(0, b)], total);
+            let ranks = c.parts().ranks.as_ref().expect("sparse");
+            let bits = matches!(ranks, RankIndex::Bits { .. });
+            assert_eq!(bits, every < 32, "total {total} every {every}");
+            let got: Vec<u32> = PresentRows::of(c.parts()).collect();
+            assert_eq!(got, c.present().iter().collect::<Vec<_>>());
+            assert_eq!(got, rows);
+            let slots: Vec<(u32, usize)> = c.slots().collect();
+            assert_eq!(
+                slots,
+                rows.iter()
+                    .enumerate()
+                    .map(|(s, &r)| (r, s))
+                    .collect::<Vec<_>>()
+            );
         }
     }
 
