@@ -831,22 +831,31 @@ impl Default for Data {
 }
 
 impl Data {
-    #[inline]
+    /// Inlined into every push, without a call: the changes of form are out of line.
+    #[inline(always)]
     fn push(&mut self, d: u64) {
         match self {
             Data::Zero { len, .. } if d == 0 => *len += 1,
-            Data::Narrow(v) => match u32::try_from(d) {
-                Ok(x) => v.push(x),
-                Err(_) => {
-                    self.widen();
-                    self.push(d);
-                }
-            },
+            Data::Narrow(v) if d <= u64::from(u32::MAX) => v.push(d as u32),
             Data::Wide(v) => v.push(d),
-            Data::Zero { .. } => {
-                self.write_zeros();
-                self.push(d);
-            }
+            _ => self.push_changing_form(d),
+        }
+    }
+
+    /// [`Data::push`] of a payload the form cannot hold: the first non-zero one, or the
+    /// first that needs 64 bits.
+    #[cold]
+    #[inline(never)]
+    fn push_changing_form(&mut self, d: u64) {
+        if d > u64::from(u32::MAX) {
+            self.widen();
+        } else {
+            self.write_zeros();
+        }
+        match self {
+            Data::Zero { len, .. } => *len += 1,
+            Data::Narrow(v) => v.push(d as u32),
+            Data::Wide(v) => v.push(d),
         }
     }
 
