@@ -375,7 +375,8 @@ fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
                 if n.is_nan() {
                     continue;
                 }
-                if n.fract() == 0.0 && n.abs() < SMALL_WHOLE as f64 {
+                // (`fract` is a call into libm where the target lacks SSE4.1's rounding.)
+                if n.abs() < SMALL_WHOLE as f64 && n == (n as i64) as f64 {
                     if small.is_empty() {
                         small.resize_with(2 * SMALL_WHOLE, Vec::new);
                     }
