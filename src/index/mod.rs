@@ -360,8 +360,31 @@ fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
     let mut small: Vec<Vec<u32>> = Vec::new();
     let mut small_keys = 0;
     let mut strings: FastMap<String, Vec<u32>> = FastMap::default();
-    let coded = use_codes && c.for_each_code(|row, code| by_code[code as usize].push(row));
-    let slots = (!coded).then(|| c.slots()).into_iter().flatten();
+    // Whether a number is whole is told by a cast: `fract` is a call into libm on targets
+    // without SSE4.1's rounding. False once the column has more keys than `limit`.
+    let mut add_number = |row: u32, n: f64| {
+        if n.abs() < SMALL_WHOLE as f64 && n == (n as i64) as f64 {
+            if small.is_empty() {
+                small.resize_with(2 * SMALL_WHOLE, Vec::new);
+            }
+            let rows = &mut small[(n as i64 + SMALL_WHOLE as i64) as usize];
+            if rows.is_empty() {
+                small_keys += 1;
+            }
+            rows.push(row);
+        } else {
+            numbers.entry(n.to_bits()).or_default().push(row);
+        }
+        numbers.len() + small_keys <= limit
+    };
+    let read = use_codes && c.for_each_code(|row, code| by_code[code as usize].push(row));
+    let read = read
+        || match c.for_each_int(|row, n| add_number(row, n as f64)) {
+            Some(true) => true,
+            Some(false) => return None,
+            None => false,
+        };
+    let slots = (!read).then(|| c.slots()).into_iter().flatten();
     for (row, slot) in slots {
         match c.kind_at(slot) {
             Kind::Null => nulls.push(row),
@@ -375,20 +398,7 @@ fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
                 if n.is_nan() {
                     continue;
                 }
-                // (`fract` is a call into libm where the target lacks SSE4.1's rounding.)
-                if n.abs() < SMALL_WHOLE as f64 && n == (n as i64) as f64 {
-                    if small.is_empty() {
-                        small.resize_with(2 * SMALL_WHOLE, Vec::new);
-                    }
-                    let rows = &mut small[(n as i64 + SMALL_WHOLE as i64) as usize];
-                    if rows.is_empty() {
-                        small_keys += 1;
-                    }
-                    rows.push(row);
-                } else {
-                    numbers.entry(n.to_bits()).or_default().push(row);
-                }
-                if numbers.len() + small_keys > limit {
+                if !add_number(row, n) {
                     return None;
                 }
             }
@@ -513,6 +523,53 @@ mod tests {
             })
             .collect();
         assert_eq!(got, want);
+    }
+
+    /// A column of integers only is read payload by payload: the same keys, and no index
+    /// past the limit on distinct values, dense or sparse.
+    #[test]
+    fn integer_columns_are_indexed_by_value() {
+        let values: Vec<i64> = vec![5, -3, 2047, -2047, 2048, -2048, 100_000, 5, -3, 0, 2048];
+        for gap in [1u32, 3] {
+            let mut b = ColumnBuilder::new();
+            for (i, &n) in values.iter().enumerate() {
+                b.push_int(i as u32 * gap, n);
+            }
+            let total = values.len() as u32 * gap;
+            let c = merge_column(vec!["n".into()], vec![(0, b)], total);
+            let index = build(&c, false).expect("indexed");
+            let mut want: Vec<(f64, Vec<u32>)> = Vec::new();
+            for (i, &n) in values.iter().enumerate() {
+                let row = i as u32 * gap;
+                match want.iter_mut().find(|(k, _)| *k == n as f64) {
+                    Some((_, rows)) => rows.push(row),
+                    None => want.push((n as f64, vec![row])),
+                }
+            }
+            want.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let got: Vec<(f64, Vec<u32>)> = index
+                .entries()
+                .iter()
+                .map(|(k, rows)| match k {
+                    IndexKey::Number(n) => (*n, rows.iter().collect()),
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            assert_eq!(got, want, "gap {gap}");
+        }
+        for spread in [1i64, 1000] {
+            let mut b = ColumnBuilder::new();
+            for i in 0..=MAX_INDEXED_VALUES as u32 {
+                b.push_int(i, i64::from(i) * spread);
+            }
+            let c = merge_column(
+                vec!["n".into()],
+                vec![(0, b)],
+                MAX_INDEXED_VALUES as u32 + 1,
+            );
+            assert!(build(&c, false).is_none(), "spread {spread}");
+            assert!(build(&c, true).is_some(), "spread {spread}");
+        }
     }
 
     #[test]

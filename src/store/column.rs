@@ -467,19 +467,46 @@ impl Column {
         if p.dict.is_none() || !matches!(self.kinds, Kinds::Uniform(k) if k == Kind::String as u8) {
             return false;
         }
-        fn each(p: &Decoded, codes: impl Iterator<Item = u32>, f: &mut impl FnMut(u32, u32)) {
+        self.for_each_payload(|row, d| {
+            f(row, d as u32);
+            true
+        });
+        true
+    }
+
+    /// Calls `f(row, n)` for every value, in row order, while it returns true, when every
+    /// value is an integer written as one that fits `i64` (index builds read them so, like
+    /// [`for_each_code`]); `None`, calling nothing, for any other column, else whether every
+    /// call returned true.
+    ///
+    /// [`for_each_code`]: Column::for_each_code
+    pub(crate) fn for_each_int(&self, mut f: impl FnMut(u32, i64) -> bool) -> Option<bool> {
+        if !matches!(self.kinds, Kinds::Uniform(k) if k == Kind::Int as u8) {
+            return None;
+        }
+        Some(self.for_each_payload(|row, d| f(row, unzigzag(d))))
+    }
+
+    /// Calls `f(row, payload)` for every value, in row order, while it returns true; whether
+    /// it always did.
+    fn for_each_payload(&self, mut f: impl FnMut(u32, u64) -> bool) -> bool {
+        let p = self.parts();
+        fn each(
+            p: &Decoded,
+            data: impl Iterator<Item = u64>,
+            f: &mut impl FnMut(u32, u64) -> bool,
+        ) -> bool {
             if p.dense {
-                codes.enumerate().for_each(|(row, c)| f(row as u32, c));
+                data.enumerate().all(|(row, d)| f(row as u32, d))
             } else {
-                PresentRows::of(p).zip(codes).for_each(|(row, c)| f(row, c));
+                PresentRows::of(p).zip(data).all(|(row, d)| f(row, d))
             }
         }
         match &self.data {
             Payloads::Zero => each(p, std::iter::repeat_n(0, self.len), &mut f),
-            Payloads::U32(v) => each(p, v.iter().copied(), &mut f),
-            Payloads::U64(v) => each(p, v.iter().map(|&c| c as u32), &mut f),
+            Payloads::U32(v) => each(p, v.iter().map(|&d| u64::from(d)), &mut f),
+            Payloads::U64(v) => each(p, v.iter().copied(), &mut f),
         }
-        true
     }
 
     #[inline]
