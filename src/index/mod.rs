@@ -505,8 +505,14 @@ mod tests {
         let rows = pushes.len() as u32;
         let c = merge_column(vec!["n".into()], vec![(0, b)], rows);
         let index = build(&c, false).expect("indexed");
+        let want = by_number(pushes.iter().map(|&(row, n, _)| (row, n)));
+        assert_eq!(number_entries(&index), want);
+    }
+
+    /// The rows of each number, in key order (`-0` is `0`).
+    fn by_number(values: impl Iterator<Item = (u32, f64)>) -> Vec<(f64, Vec<u32>)> {
         let mut want: Vec<(f64, Vec<u32>)> = Vec::new();
-        for &(row, n, _) in &pushes {
+        for (row, n) in values {
             let n = if n == 0.0 { 0.0 } else { n };
             match want.iter_mut().find(|(k, _)| *k == n) {
                 Some((_, rows)) => rows.push(row),
@@ -514,15 +520,19 @@ mod tests {
             }
         }
         want.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let got: Vec<(f64, Vec<u32>)> = index
+        want
+    }
+
+    /// An index of numbers as (number, rows).
+    fn number_entries(index: &ValueIndex) -> Vec<(f64, Vec<u32>)> {
+        index
             .entries()
             .iter()
             .map(|(k, rows)| match k {
                 IndexKey::Number(n) => (*n, rows.iter().collect()),
                 other => panic!("{other:?}"),
             })
-            .collect();
-        assert_eq!(got, want);
+            .collect()
     }
 
     /// A column of integers only is read payload by payload: the same keys, and no index
@@ -538,24 +548,13 @@ mod tests {
             let total = values.len() as u32 * gap;
             let c = merge_column(vec!["n".into()], vec![(0, b)], total);
             let index = build(&c, false).expect("indexed");
-            let mut want: Vec<(f64, Vec<u32>)> = Vec::new();
-            for (i, &n) in values.iter().enumerate() {
-                let row = i as u32 * gap;
-                match want.iter_mut().find(|(k, _)| *k == n as f64) {
-                    Some((_, rows)) => rows.push(row),
-                    None => want.push((n as f64, vec![row])),
-                }
-            }
-            want.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let got: Vec<(f64, Vec<u32>)> = index
-                .entries()
-                .iter()
-                .map(|(k, rows)| match k {
-                    IndexKey::Number(n) => (*n, rows.iter().collect()),
-                    other => panic!("{other:?}"),
-                })
-                .collect();
-            assert_eq!(got, want, "gap {gap}");
+            let want = by_number(
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &n)| (i as u32 * gap, n as f64)),
+            );
+            assert_eq!(number_entries(&index), want, "gap {gap}");
         }
         for spread in [1i64, 1000] {
             let mut b = ColumnBuilder::new();

@@ -667,13 +667,7 @@ impl RankIndex {
         if RankIndex::sorted_is_smaller(present.len() as usize, total_rows) {
             return RankIndex::Sorted(present.iter().collect());
         }
-        let mut before = Vec::with_capacity(words.len());
-        let mut acc = 0u32;
-        for w in &words {
-            before.push(acc);
-            acc += w.count_ones();
-        }
-        RankIndex::Bits { words, before }
+        RankIndex::bits(words)
     }
 
     /// From the rows of a presence bitmap (a snapshot column, on first use).
@@ -696,6 +690,11 @@ impl RankIndex {
                 *w |= 1 << (r & 63);
             }
         }
+        RankIndex::bits(words)
+    }
+
+    /// The bitset form over `words`, with the count of set bits before each.
+    fn bits(words: Vec<u64>) -> RankIndex {
         let mut before = Vec::with_capacity(words.len());
         let mut acc = 0u32;
         for w in &words {
