@@ -502,10 +502,14 @@ mod tests {
                 false => b.push_float(row, n),
             }
         }
+        // An integer above `i64::MAX`, and the float of the same value.
         let rows = pushes.len() as u32;
-        let c = merge_column(vec!["n".into()], vec![(0, b)], rows);
+        b.push_uint(rows, u64::MAX);
+        b.push_float(rows + 1, u64::MAX as f64);
+        let c = merge_column(vec!["n".into()], vec![(0, b)], rows + 2);
         let index = build(&c, false).expect("indexed");
-        let want = by_number(pushes.iter().map(|&(row, n, _)| (row, n)));
+        let big = [(rows, u64::MAX as f64), (rows + 1, u64::MAX as f64)];
+        let want = by_number(pushes.iter().map(|&(row, n, _)| (row, n)).chain(big));
         assert_eq!(number_entries(&index), want);
     }
 
