@@ -11,6 +11,9 @@ use std::io::Write;
 
 use twindex::{Fleet, LoadError, LoadOptions};
 
+/// The finding of an array element or line that is not an object.
+const NOT_A_RECORD: &str = "not a record: does not start with '{'";
+
 fn load(bytes: &[u8]) -> Fleet {
     load_named("input", bytes)
 }
@@ -172,15 +175,14 @@ fn json_array_with_trailing_garbage() {
 fn json_array_elements_that_are_not_objects_are_skipped_each() {
     let f = load(b"[\n{\"deviceId\":\"a\"},\n5,\n\"s\",\n[{\"deviceId\":\"b\"}],\nnull,\ntrue\n]");
     assert_counts(&f, 6, 1, 0, 5);
-    let not_a_record = "not a record: does not start with '{'";
     assert_findings(
         &f,
         &[
-            (3, 20, "skipped", "", not_a_record),
-            (4, 23, "skipped", "", not_a_record),
-            (5, 28, "skipped", "", not_a_record),
-            (6, 48, "skipped", "", not_a_record),
-            (7, 54, "skipped", "", not_a_record),
+            (3, 20, "skipped", "", NOT_A_RECORD),
+            (4, 23, "skipped", "", NOT_A_RECORD),
+            (5, 28, "skipped", "", NOT_A_RECORD),
+            (6, 48, "skipped", "", NOT_A_RECORD),
+            (7, 54, "skipped", "", NOT_A_RECORD),
         ],
     );
 }
@@ -201,13 +203,12 @@ fn json_array_of_many_scalars_is_counted_and_the_first_are_listed() {
     let f = Fleet::from_bytes(vec![("input".into(), text)], &opts).expect("loads");
     assert_counts(&f, 300_002, 2, 0, 300_000);
     assert_eq!(f.report().rule_counts.get("skipped"), Some(&300_000));
-    let not_a_record = "not a record: does not start with '{'";
     assert_findings(
         &f,
         &[
-            (1, 18, "skipped", "", not_a_record),
-            (1, 20, "skipped", "", not_a_record),
-            (1, 22, "skipped", "", not_a_record),
+            (1, 18, "skipped", "", NOT_A_RECORD),
+            (1, 20, "skipped", "", NOT_A_RECORD),
+            (1, 22, "skipped", "", NOT_A_RECORD),
         ],
     );
 }
@@ -355,32 +356,14 @@ fn broken_json_missing_a_colon_is_skipped() {
 fn comment_line_between_records_is_skipped() {
     let f = load(b"{\"deviceId\":\"a\"}\n// exported by a script\n{\"deviceId\":\"b\"}\n");
     assert_counts(&f, 3, 2, 0, 1);
-    assert_findings(
-        &f,
-        &[(
-            2,
-            17,
-            "skipped",
-            "",
-            "not a record: does not start with '{'",
-        )],
-    );
+    assert_findings(&f, &[(2, 17, "skipped", "", NOT_A_RECORD)]);
 }
 
 #[test]
 fn line_starting_with_a_bracket_after_the_first_is_skipped() {
     let f = load(b"{\"deviceId\":\"a\"}\n[{\"deviceId\":\"b\"}]\n");
     assert_counts(&f, 2, 1, 0, 1);
-    assert_findings(
-        &f,
-        &[(
-            2,
-            17,
-            "skipped",
-            "",
-            "not a record: does not start with '{'",
-        )],
-    );
+    assert_findings(&f, &[(2, 17, "skipped", "", NOT_A_RECORD)]);
 }
 
 /// A first line starting with `[` makes the file a JSON array (SPEC §1.1); the JSON Lines that
@@ -396,7 +379,7 @@ fn first_line_starting_with_a_bracket_makes_the_file_an_array() {
     assert_findings(
         &f,
         &[
-            (1, 1, "skipped", "", "not a record: does not start with '{'"),
+            (1, 1, "skipped", "", NOT_A_RECORD),
             (2, 4, "skipped", "", "unexpected data after the JSON array"),
         ],
     );
@@ -413,13 +396,12 @@ fn two_records_on_one_line_are_one_skip() {
 fn scalar_lines_are_not_records() {
     let f = load(b"42\n\"d1\"\nnull\n");
     assert_counts(&f, 3, 0, 0, 3);
-    let not_a_record = "not a record: does not start with '{'";
     assert_findings(
         &f,
         &[
-            (1, 0, "skipped", "", not_a_record),
-            (2, 3, "skipped", "", not_a_record),
-            (3, 8, "skipped", "", not_a_record),
+            (1, 0, "skipped", "", NOT_A_RECORD),
+            (2, 3, "skipped", "", NOT_A_RECORD),
+            (3, 8, "skipped", "", NOT_A_RECORD),
         ],
     );
 }
@@ -431,7 +413,7 @@ fn nul_bytes_in_a_line_and_in_a_string() {
     assert_findings(
         &f,
         &[
-            (1, 0, "skipped", "", "not a record: does not start with '{'"),
+            (1, 0, "skipped", "", NOT_A_RECORD),
             (2, 4, "skipped", "", "invalid JSON (*"),
         ],
     );
@@ -476,17 +458,16 @@ fn json_nested_100000_deep_is_a_counted_skip() {
     let text = format!("{{\"deviceId\":\"a\"}}\n{nested}\n");
     let f = load(text.as_bytes());
     assert_counts(&f, 2, 1, 0, 1);
-    let not_a_record = "not a record: does not start with '{'";
-    assert_findings(&f, &[(2, 17, "skipped", "", not_a_record)]);
+    assert_findings(&f, &[(2, 17, "skipped", "", NOT_A_RECORD)]);
 
     // A file that is one array 100,000 deep: one element, not a record.
     let f = load(nested.as_bytes());
     assert_counts(&f, 1, 0, 0, 1);
-    assert_findings(&f, &[(1, 1, "skipped", "", not_a_record)]);
+    assert_findings(&f, &[(1, 1, "skipped", "", NOT_A_RECORD)]);
 
     assert_eq!(
         strict_error(text.as_bytes()).to_string(),
-        format!("input:2 (byte 17): {not_a_record}")
+        format!("input:2 (byte 17): {NOT_A_RECORD}")
     );
     let deep_record = format!("{{\"deviceId\":\"b\",\"x\":{nested}}}\n");
     assert_eq!(
