@@ -7,6 +7,7 @@ mod chunk;
 mod deferred;
 mod delivery;
 pub(crate) mod normalise;
+mod read_ahead;
 mod split;
 mod swar;
 mod validate;
@@ -29,6 +30,7 @@ use crate::source::{strip_bom, SourceFile};
 use crate::store::{Column, ColumnAssembler, RowSource, Store};
 use chunk::{ChunkBuilder, ChunkOutput, Metadata, MetadataSpan, PathCensus, RecordSpan};
 pub(crate) use deferred::{Deferral, MetadataColumns};
+use read_ahead::ReadAhead;
 
 /// A record larger than this is skipped (and reported) instead of parsed: the largest twin the
 /// service allows is under 100 KB, and a runaway line must not take the machine's memory.
@@ -389,10 +391,14 @@ fn parse_task(
             let mut b = chunk_builder(file, keep, census, opts);
             b.expect_rows(elements.len());
             let mut n = 0;
+            let whole =
+                elements.first().map_or(0, |e| e.start)..elements.last().map_or(0, |e| e.end);
+            let mut ahead = ReadAhead::new(&whole);
             for e in elements {
                 if b.stopped() {
                     break;
                 }
+                ahead.reading(bytes, e.end);
                 n += e.len() as u64;
                 add_record(&mut b, bytes, e.start, e.end);
             }
@@ -457,8 +463,10 @@ fn parse_lines(
     let mut pos = range.start;
     let mut lines = 0u32;
     let mut blank = 0u64;
+    let mut ahead = ReadAhead::new(&range);
     while pos < range.end && !b.stopped() {
         let nl = memchr::memchr(b'\n', &bytes[pos..range.end]).map_or(range.end, |i| pos + i);
+        ahead.reading(bytes, nl);
         let mut start = pos;
         let mut end = nl;
         while start < end && matches!(bytes[start], b' ' | b'\t' | b'\r') {

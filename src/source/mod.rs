@@ -1,7 +1,7 @@
 //! Where input bytes come from: plain files are memory-mapped, `.gz` files and standard input
 //! are read into memory. Everything above this module sees one `&[u8]` per input.
 //!
-//! The memory map is the one `unsafe` place in twindex.
+//! The memory map is the one `unsafe` place of this module.
 
 use std::fs::File;
 use std::io::Read;
