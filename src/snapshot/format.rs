@@ -12,10 +12,11 @@ use std::fmt;
 pub const MAGIC: [u8; 8] = *b"\x89TWX\r\n\x1a\n";
 
 /// The format version this build writes and reads. A reader refuses any other version.
-/// Version 1 kept twin blocks of 32 without a dictionary; version 2 added the twin dictionary.
-pub const VERSION: u32 = 2;
+/// Version 1 kept twin blocks of 32 without a dictionary; version 2 added the twin dictionary;
+/// version 3 payloads of 8 and 16 bits (`data8`, `data16`).
+pub const VERSION: u32 = 3;
 
-/// Bytes of the header (the same in versions 1 and 2).
+/// Bytes of the header (the same in versions 1 to 3).
 pub const HEADER_LEN: usize = 128;
 
 /// Every section starts at a multiple of this (so any typed array in it is aligned, and each
@@ -153,6 +154,8 @@ pub enum Kind {
     TwinDict,
     Presence,
     Kinds,
+    Data8,
+    Data16,
     Data32,
     Data64,
     Arena,
@@ -161,7 +164,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Catalog,
         Kind::Report,
         Kind::Rows,
@@ -172,6 +175,8 @@ impl Kind {
         Kind::TwinDict,
         Kind::Presence,
         Kind::Kinds,
+        Kind::Data8,
+        Kind::Data16,
         Kind::Data32,
         Kind::Data64,
         Kind::Arena,
@@ -196,6 +201,8 @@ impl Kind {
             Kind::Arena => 20,
             Kind::Dict => 21,
             Kind::Index => 22,
+            Kind::Data8 => 23,
+            Kind::Data16 => 24,
         }
     }
 
@@ -219,6 +226,8 @@ impl Kind {
             Kind::TwinDict => "twin-dict",
             Kind::Presence => "presence",
             Kind::Kinds => "kinds",
+            Kind::Data8 => "data8",
+            Kind::Data16 => "data16",
             Kind::Data32 => "data32",
             Kind::Data64 => "data64",
             Kind::Arena => "arena",

@@ -352,10 +352,18 @@ fn column(
         (k, None) if (k as usize) < KINDS => None,
         (k, _) => return Err(fail(format!("kind byte {k} with a kinds section"))),
     };
-    let data_section = match (find(SectionKind::Data32), find(SectionKind::Data64)) {
-        (None, None) => None,
-        (Some(s), None) => Some((sized(s, 4)?, 4)),
-        (None, Some(s)) => Some((sized(s, 8)?, 8)),
+    let payload_sections = [
+        (SectionKind::Data8, 1),
+        (SectionKind::Data16, 2),
+        (SectionKind::Data32, 4),
+        (SectionKind::Data64, 8),
+    ];
+    let mut found = payload_sections
+        .into_iter()
+        .filter_map(|(kind, width)| find(kind).map(|s| (s, width)));
+    let data_section = match (found.next(), found.next()) {
+        (None, _) => None,
+        (Some((s, width)), None) => Some((sized(s, width)?, width)),
         (Some(_), Some(_)) => return Err(fail("two payload sections".into())),
     };
     let presence = find(SectionKind::Presence);
@@ -383,6 +391,8 @@ fn column(
     };
     let data = match data_section {
         None => Payloads::Zero,
+        Some((s, 1)) => Payloads::U8(view(s)?),
+        Some((s, 2)) => Payloads::U16(Buf::view(Arc::clone(backing), s.range()).map_err(&fail)?),
         Some((s, 4)) => Payloads::U32(Buf::view(Arc::clone(backing), s.range()).map_err(&fail)?),
         Some((s, _)) => Payloads::U64(Buf::view(Arc::clone(backing), s.range()).map_err(&fail)?),
     };
@@ -498,12 +508,16 @@ impl ColumnBytes {
             .map(|(s, w)| (self.backing.bytes().get(s.range()).unwrap_or_default(), *w));
         let codes = match data {
             None => Codes::Zero,
+            Some((d, 1)) => Codes::U8(d),
+            Some((d, 2)) => Codes::U16(bytemuck::try_cast_slice(d).map_err(|e| e.to_string())?),
             Some((d, 4)) => Codes::U32(bytemuck::try_cast_slice(d).map_err(|e| e.to_string())?),
             Some((d, _)) => Codes::U64(bytemuck::try_cast_slice(d).map_err(|e| e.to_string())?),
         };
         let code = |slot: usize| -> u64 {
             match codes {
                 Codes::Zero => 0,
+                Codes::U8(v) => v.get(slot).map_or(u64::MAX, |&c| u64::from(c)),
+                Codes::U16(v) => v.get(slot).map_or(u64::MAX, |&c| u64::from(c)),
                 Codes::U32(v) => v.get(slot).map_or(u64::MAX, |&c| u64::from(c)),
                 Codes::U64(v) => v.get(slot).copied().unwrap_or(u64::MAX),
             }
@@ -512,6 +526,12 @@ impl ColumnBytes {
         let bad = match (kinds, codes) {
             (None, _) if self.uniform != string => None,
             // The common case, a column of strings only: one pass the compiler vectorises.
+            (None, Codes::U8(v)) if v.len() == self.len => {
+                v.iter().position(|&c| u64::from(c) >= n)
+            }
+            (None, Codes::U16(v)) if v.len() == self.len => {
+                v.iter().position(|&c| u64::from(c) >= n)
+            }
             (None, Codes::U32(v)) if v.len() == self.len => {
                 v.iter().position(|&c| u64::from(c) >= n)
             }
@@ -531,6 +551,8 @@ impl ColumnBytes {
 #[derive(Clone, Copy)]
 enum Codes<'a> {
     Zero,
+    U8(&'a [u8]),
+    U16(&'a [u16]),
     U32(&'a [u32]),
     U64(&'a [u64]),
 }

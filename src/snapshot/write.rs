@@ -279,6 +279,8 @@ fn write_column(w: &mut Writer, catalog: &mut Out, id: u32, c: &Column) -> Resul
     }
     match raw.data {
         Payloads::Zero => {}
+        Payloads::U8(v) => w.section(SectionKind::Data8, id, v)?,
+        Payloads::U16(v) => w.section(SectionKind::Data16, id, bytemuck::cast_slice(v))?,
         Payloads::U32(v) => w.section(SectionKind::Data32, id, bytemuck::cast_slice(v))?,
         Payloads::U64(v) => w.section(SectionKind::Data64, id, bytemuck::cast_slice(v))?,
     }

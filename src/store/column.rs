@@ -224,6 +224,8 @@ pub(crate) enum Kinds {
 /// booleans, nulls), 32 bits when they all fit, else 64.
 pub(crate) enum Payloads {
     Zero,
+    U8(Buf<u8>),
+    U16(Buf<u16>),
     U32(Buf<u32>),
     U64(Buf<u64>),
 }
@@ -504,6 +506,8 @@ impl Column {
         }
         match &self.data {
             Payloads::Zero => each(p, std::iter::repeat_n(0, self.len), &mut f),
+            Payloads::U8(v) => each(p, v.iter().map(|&d| u64::from(d)), &mut f),
+            Payloads::U16(v) => each(p, v.iter().map(|&d| u64::from(d)), &mut f),
             Payloads::U32(v) => each(p, v.iter().map(|&d| u64::from(d)), &mut f),
             Payloads::U64(v) => each(p, v.iter().copied(), &mut f),
         }
@@ -513,6 +517,8 @@ impl Column {
     fn payload(&self, slot: usize) -> u64 {
         match &self.data {
             Payloads::Zero => 0,
+            Payloads::U8(v) => u64::from(v[slot]),
+            Payloads::U16(v) => u64::from(v[slot]),
             Payloads::U32(v) => u64::from(v[slot]),
             Payloads::U64(v) => v[slot],
         }
@@ -614,6 +620,8 @@ impl Column {
         };
         let data = match &self.data {
             Payloads::Zero => 0,
+            Payloads::U8(v) => v.heap_bytes(),
+            Payloads::U16(v) => v.heap_bytes(),
             Payloads::U32(v) => v.heap_bytes(),
             Payloads::U64(v) => v.heap_bytes(),
         };
@@ -882,23 +890,6 @@ impl Data {
             Data::Zero { len, .. } => *len += 1,
             Data::Narrow(v) => v.push(d as u32),
             Data::Wide(v) => v.push(d),
-        }
-    }
-
-    /// Pushes `d` `n` times.
-    fn push_n(&mut self, d: u64, n: usize) {
-        match self {
-            Data::Zero { len, .. } if d == 0 => *len += n,
-            _ => (0..n).for_each(|_| self.push(d)),
-        }
-    }
-
-    /// Room for `additional` more payloads.
-    fn reserve(&mut self, additional: usize) {
-        match self {
-            Data::Zero { len, room } => *room = (*room).max(*len + additional),
-            Data::Narrow(v) => v.reserve(additional),
-            Data::Wide(v) => v.reserve(additional),
         }
     }
 
@@ -1427,6 +1418,48 @@ mod tests {
         assert_eq!(codes(&merge_column(seg("x"), vec![(0, mixed)], 2)), None);
     }
 
+    /// A merged column's payloads take the width of its largest: each chunk that brings a
+    /// larger one widens those before it, by the uniform copy and by the mixed-kind loop.
+    #[test]
+    fn payloads_take_the_width_of_the_largest() {
+        // Integers are stored zigzagged: n takes the width of 2n.
+        let chunks: [&[i64]; 5] = [&[1, 5, -3], &[300, 2], &[-70_000], &[1 << 40, 7], &[9]];
+        let width = |data: &Payloads| match data {
+            Payloads::Zero => 0,
+            Payloads::U8(_) => 1,
+            Payloads::U16(_) => 2,
+            Payloads::U32(_) => 4,
+            Payloads::U64(_) => 8,
+        };
+        for (take, want) in [(1, 1), (2, 2), (3, 4), (4, 8), (5, 8)] {
+            let (mut parts, mut values, mut row) = (Vec::new(), Vec::new(), 0u32);
+            for (i, chunk) in chunks.iter().take(take).enumerate() {
+                let mut b = ColumnBuilder::new();
+                for (j, &n) in chunk.iter().enumerate() {
+                    // The second chunk's first value a null: a mixed chunk.
+                    if i == 1 && j == 0 {
+                        b.push_null(row);
+                        values.push(ValueRef::Null);
+                        row += 1;
+                    }
+                    b.push_int(row, n);
+                    values.push(ValueRef::Number(Num::Int(n)));
+                    row += 1;
+                }
+                parts.push((0, b));
+            }
+            let c = merge_column(seg("n"), parts, row);
+            assert_eq!(width(&c.data), want, "{take} chunks");
+            let got: Vec<_> = (0..row).map(|r| c.get(r)).collect();
+            let want: Vec<_> = values.into_iter().map(Some).collect();
+            assert_eq!(got, want, "{take} chunks");
+        }
+        let mut zeros = ColumnBuilder::new();
+        zeros.push_int(0, 0);
+        let c = merge_column(seg("n"), vec![(0, zeros)], 1);
+        assert!(matches!(c.data, Payloads::Zero));
+    }
+
     #[test]
     fn nearly_unique_strings_abandon_the_dictionary() {
         let mut a = ColumnBuilder::new();
@@ -1440,7 +1473,8 @@ mod tests {
         assert_eq!(c.get(999), Some(ValueRef::String("id-999")));
         assert_eq!(c.get(1000), Some(ValueRef::String("short")));
         assert!(c.parts().dense);
-        assert!(matches!(c.data, Payloads::U32(_)));
+        // Offsets into an arena of about 8 KB: 16 bits each.
+        assert!(matches!(c.data, Payloads::U16(_)));
     }
 
     /// Chunks that each keep a small dictionary, whose union outgrows the merged column's
