@@ -10,6 +10,7 @@ use super::{
     write_varint, Column, ColumnBuilder, Data, Decoded, FastMap, Kind, KindBytes, Kinds, Parts,
     Payloads, RankIndex, KINDS,
 };
+use crate::store::buf::Buf;
 
 /// Above this many distinct strings a merged column gives up its dictionary.
 const GLOBAL_DICT_MAX: usize = 1 << 16;
@@ -254,24 +255,17 @@ impl Merged {
                 data.push(old.get(i));
             }
         }
+        // Vectors grown by doubling give back what they did not use (in place: cheap).
+        fn shrunk<T>(mut v: Vec<T>) -> Buf<T> {
+            v.shrink_to_fit();
+            v.into()
+        }
         match data {
             Merged::Zero { .. } => Payloads::Zero,
-            Merged::U8(mut v) => {
-                v.shrink_to_fit();
-                Payloads::U8(v.into())
-            }
-            Merged::U16(mut v) => {
-                v.shrink_to_fit();
-                Payloads::U16(v.into())
-            }
-            Merged::U32(mut v) => {
-                v.shrink_to_fit();
-                Payloads::U32(v.into())
-            }
-            Merged::U64(mut v) => {
-                v.shrink_to_fit();
-                Payloads::U64(v.into())
-            }
+            Merged::U8(v) => Payloads::U8(shrunk(v)),
+            Merged::U16(v) => Payloads::U16(shrunk(v)),
+            Merged::U32(v) => Payloads::U32(shrunk(v)),
+            Merged::U64(v) => Payloads::U64(shrunk(v)),
         }
     }
 }
