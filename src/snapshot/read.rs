@@ -526,15 +526,9 @@ impl ColumnBytes {
         let bad = match (kinds, codes) {
             (None, _) if self.uniform != string => None,
             // The common case, a column of strings only: one pass the compiler vectorises.
-            (None, Codes::U8(v)) if v.len() == self.len => {
-                v.iter().position(|&c| u64::from(c) >= n)
-            }
-            (None, Codes::U16(v)) if v.len() == self.len => {
-                v.iter().position(|&c| u64::from(c) >= n)
-            }
-            (None, Codes::U32(v)) if v.len() == self.len => {
-                v.iter().position(|&c| u64::from(c) >= n)
-            }
+            (None, Codes::U8(v)) if v.len() == self.len => first_at_least(v, n),
+            (None, Codes::U16(v)) if v.len() == self.len => first_at_least(v, n),
+            (None, Codes::U32(v)) if v.len() == self.len => first_at_least(v, n),
             (None, _) => (0..self.len).find(|&i| code(i) >= n),
             (Some(k), _) => (0..self.len).find(|&i| k.get(i) == Some(&string) && code(i) >= n),
         };
@@ -546,6 +540,11 @@ impl ColumnBytes {
             )),
         }
     }
+}
+
+/// The position of the first code of `codes` at least `n`.
+fn first_at_least<T: Copy + Into<u64>>(codes: &[T], n: u64) -> Option<usize> {
+    codes.iter().position(|&c| c.into() >= n)
 }
 
 #[derive(Clone, Copy)]

@@ -221,7 +221,7 @@ pub(crate) enum Kinds {
 }
 
 /// Payloads, as narrow as the column allows: none when every payload is zero (objects,
-/// booleans, nulls), 32 bits when they all fit, else 64.
+/// booleans, nulls), else 8, 16, 32 or 64 bits, as the largest needs.
 pub(crate) enum Payloads {
     Zero,
     U8(Buf<u8>),
