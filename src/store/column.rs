@@ -844,18 +844,21 @@ impl KindBytes {
     }
 }
 
-/// A builder's payloads: none while they are all zero, then 32 bits each until one needs 64
-/// (timestamps, floats), when they all widen. Most columns never widen, and their chunk
-/// builders take half the memory; a third of an export's values (objects, nulls, booleans)
-/// have no payload, and their columns never write one.
+/// Payloads under construction, a chunk builder's and a merged column's: none while they are
+/// all zero, then as narrow as the largest so far allows — 8, 16, 32 or 64 bits each — all
+/// widened when one needs more (once per width at most). The codes of small dictionaries and
+/// small integers, most indexed columns, take one or two bytes; a third of an export's values
+/// (objects, nulls, booleans) have no payload, and their columns never write one.
 enum Data {
     /// `len` payloads, all zero; `room` is how many to make room for when one is not.
     Zero {
         len: usize,
         room: usize,
     },
-    Narrow(Vec<u32>),
-    Wide(Vec<u64>),
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+    U64(Vec<u64>),
 }
 
 impl Default for Data {
@@ -864,83 +867,139 @@ impl Default for Data {
     }
 }
 
+/// Bytes per payload for payloads up to `max` (0 for all-zero).
+fn width_for(max: u64) -> usize {
+    match max {
+        0 => 0,
+        1..=0xff => 1,
+        0x100..=0xffff => 2,
+        0x1_0000..=0xffff_ffff => 4,
+        _ => 8,
+    }
+}
+
 impl Data {
-    /// Inlined into every push, without a call: the changes of form are out of line.
+    /// Inlined into every push, without a call: the changes of form are out of line (not
+    /// recursive, which would make the push a call again).
     #[inline(always)]
     fn push(&mut self, d: u64) {
         match self {
             Data::Zero { len, .. } if d == 0 => *len += 1,
-            Data::Narrow(v) if d <= u64::from(u32::MAX) => v.push(d as u32),
-            Data::Wide(v) => v.push(d),
+            Data::U8(v) if d <= 0xff => v.push(d as u8),
+            Data::U16(v) if d <= 0xffff => v.push(d as u16),
+            Data::U32(v) if d <= u64::from(u32::MAX) => v.push(d as u32),
+            Data::U64(v) => v.push(d),
             _ => self.push_changing_form(d),
         }
     }
 
-    /// [`Data::push`] of a payload the form cannot hold: the first non-zero one, or the
-    /// first that needs 64 bits.
+    /// [`Data::push`] of a payload the form cannot hold.
     #[cold]
     #[inline(never)]
     fn push_changing_form(&mut self, d: u64) {
-        if d > u64::from(u32::MAX) {
-            self.widen();
-        } else {
-            self.write_zeros();
-        }
+        self.push_n(d, 1);
+    }
+
+    /// Pushes `d` `n` times.
+    fn push_n(&mut self, d: u64, n: usize) {
+        self.fit(d);
         match self {
-            Data::Zero { len, .. } => *len += 1,
-            Data::Narrow(v) => v.push(d as u32),
-            Data::Wide(v) => v.push(d),
+            Data::Zero { len, .. } => *len += n,
+            Data::U8(v) => v.extend(std::iter::repeat_n(d as u8, n)),
+            Data::U16(v) => v.extend(std::iter::repeat_n(d as u16, n)),
+            Data::U32(v) => v.extend(std::iter::repeat_n(d as u32, n)),
+            Data::U64(v) => v.extend(std::iter::repeat_n(d, n)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Data::Zero { len, .. } => *len,
+            Data::U8(v) => v.len(),
+            Data::U16(v) => v.len(),
+            Data::U32(v) => v.len(),
+            Data::U64(v) => v.len(),
         }
     }
 
     fn capacity(&self) -> usize {
         match self {
             Data::Zero { len, room } => (*len).max(*room),
-            Data::Narrow(v) => v.capacity(),
-            Data::Wide(v) => v.capacity(),
+            Data::U8(v) => v.capacity(),
+            Data::U16(v) => v.capacity(),
+            Data::U32(v) => v.capacity(),
+            Data::U64(v) => v.capacity(),
+        }
+    }
+
+    /// Room for `additional` more payloads.
+    fn reserve(&mut self, additional: usize) {
+        match self {
+            Data::Zero { len, room } => *room = (*room).max(*len + additional),
+            Data::U8(v) => v.reserve(additional),
+            Data::U16(v) => v.reserve(additional),
+            Data::U32(v) => v.reserve(additional),
+            Data::U64(v) => v.reserve(additional),
+        }
+    }
+
+    /// Bytes per payload of the form (0 while all are zero).
+    fn width(&self) -> usize {
+        match self {
+            Data::Zero { .. } => 0,
+            Data::U8(_) => 1,
+            Data::U16(_) => 2,
+            Data::U32(_) => 4,
+            Data::U64(_) => 8,
         }
     }
 
     fn get(&self, i: usize) -> u64 {
         match self {
             Data::Zero { .. } => 0,
-            Data::Narrow(v) => u64::from(v[i]),
-            Data::Wide(v) => v[i],
+            Data::U8(v) => u64::from(v[i]),
+            Data::U16(v) => u64::from(v[i]),
+            Data::U32(v) => u64::from(v[i]),
+            Data::U64(v) => v[i],
         }
     }
 
     fn set(&mut self, i: usize, d: u64) {
-        match (&*self, u32::try_from(d)) {
-            (Data::Zero { .. }, _) if d == 0 => return,
-            (Data::Zero { .. }, _) => self.write_zeros(),
-            (Data::Narrow(_), Err(_)) => self.widen(),
-            _ => {}
-        }
+        self.fit(d);
         match self {
             Data::Zero { .. } => {}
-            Data::Narrow(v) => v[i] = d as u32,
-            Data::Wide(v) => v[i] = d,
+            Data::U8(v) => v[i] = d as u8,
+            Data::U16(v) => v[i] = d as u16,
+            Data::U32(v) => v[i] = d as u32,
+            Data::U64(v) => v[i] = d,
         }
     }
 
-    /// Writes out the zero payloads so far, as 32-bit ones.
-    #[cold]
-    fn write_zeros(&mut self) {
-        if let Data::Zero { len, room } = *self {
-            let mut v = Vec::with_capacity(room.max(len + 1));
-            v.resize(len, 0);
-            *self = Data::Narrow(v);
+    /// Widens the payloads so far (keeping their room) to hold payloads up to `max`.
+    #[inline]
+    fn fit(&mut self, max: u64) {
+        if width_for(max) > self.width() {
+            self.widen_to(width_for(max));
         }
     }
 
+    /// The payloads so far at `width` bytes each (at least as wide as the largest), with the
+    /// room they had.
     #[cold]
-    fn widen(&mut self) {
-        self.write_zeros();
-        if let Data::Narrow(v) = self {
-            let mut wide = Vec::with_capacity(v.capacity().max(v.len() + 1));
-            wide.extend(v.iter().map(|&x| u64::from(x)));
-            *self = Data::Wide(wide);
+    fn widen_to(&mut self, width: usize) {
+        let (len, room) = (self.len(), self.capacity().max(self.len() + 1));
+        let old = std::mem::take(self);
+        fn with<T>(len: usize, room: usize, each: impl Fn(usize) -> T) -> Vec<T> {
+            let mut v = Vec::with_capacity(room);
+            v.extend((0..len).map(each));
+            v
         }
+        *self = match width {
+            1 => Data::U8(with(len, room, |i| old.get(i) as u8)),
+            2 => Data::U16(with(len, room, |i| old.get(i) as u16)),
+            4 => Data::U32(with(len, room, |i| old.get(i) as u32)),
+            _ => Data::U64(with(len, room, |i| old.get(i))),
+        };
     }
 }
 

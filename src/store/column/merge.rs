@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 use roaring::RoaringBitmap;
 
 use super::{
-    write_varint, Column, ColumnBuilder, Data, Decoded, FastMap, Kind, KindBytes, Kinds, Parts,
-    Payloads, RankIndex, KINDS,
+    width_for, write_varint, Column, ColumnBuilder, Data, Decoded, FastMap, Kind, KindBytes, Kinds,
+    Parts, Payloads, RankIndex, KINDS,
 };
 use crate::store::buf::Buf;
 
@@ -73,166 +73,26 @@ impl Step<'_> {
     }
 }
 
-/// A merged column's payloads, as narrow as the largest so far allows: 8, 16, 32 or 64 bits
-/// each, widened (once per width at most) before a chunk that may bring a larger one. The
-/// codes of small dictionaries and small integers — most indexed columns — take one or two
-/// bytes instead of four: the store is a fifth smaller, and so are the page faults of its
-/// fresh memory, which were most of a load's system time.
-enum Merged {
-    /// `len` payloads, all zero; room for `room` when one is not.
-    Zero {
-        len: usize,
-        room: usize,
-    },
-    U8(Vec<u8>),
-    U16(Vec<u16>),
-    U32(Vec<u32>),
-    U64(Vec<u64>),
-}
-
-impl Default for Merged {
-    fn default() -> Merged {
-        Merged::Zero { len: 0, room: 0 }
-    }
-}
-
-/// Bytes per payload for payloads up to `max` (0 for all-zero).
-fn width_for(max: u64) -> usize {
-    match max {
-        0 => 0,
-        1..=0xff => 1,
-        0x100..=0xffff => 2,
-        0x1_0000..=0xffff_ffff => 4,
-        _ => 8,
-    }
-}
-
-impl Merged {
-    fn len(&self) -> usize {
-        match self {
-            Merged::Zero { len, .. } => *len,
-            Merged::U8(v) => v.len(),
-            Merged::U16(v) => v.len(),
-            Merged::U32(v) => v.len(),
-            Merged::U64(v) => v.len(),
-        }
-    }
-
-    fn capacity(&self) -> usize {
-        match self {
-            Merged::Zero { len, room } => (*len).max(*room),
-            Merged::U8(v) => v.capacity(),
-            Merged::U16(v) => v.capacity(),
-            Merged::U32(v) => v.capacity(),
-            Merged::U64(v) => v.capacity(),
-        }
-    }
-
-    fn width(&self) -> usize {
-        match self {
-            Merged::Zero { .. } => 0,
-            Merged::U8(_) => 1,
-            Merged::U16(_) => 2,
-            Merged::U32(_) => 4,
-            Merged::U64(_) => 8,
-        }
-    }
-
-    /// Widens the payloads so far (keeping the room reserved) to hold payloads up to `max`.
-    #[inline]
-    fn fit(&mut self, max: u64) {
-        if width_for(max) > self.width() {
-            self.widen_to(width_for(max));
-        }
-    }
-
-    #[cold]
-    fn widen_to(&mut self, width: usize) {
-        let room = self.capacity().max(self.len() + 1);
-        let old: Vec<u64> = (0..self.len()).map(|i| self.get(i)).collect();
-        fn with<T>(old: &[u64], room: usize, narrow: impl Fn(u64) -> T) -> Vec<T> {
-            let mut v = Vec::with_capacity(room);
-            v.extend(old.iter().map(|&d| narrow(d)));
-            v
-        }
-        *self = match width {
-            1 => Merged::U8(with(&old, room, |d| d as u8)),
-            2 => Merged::U16(with(&old, room, |d| d as u16)),
-            4 => Merged::U32(with(&old, room, |d| d as u32)),
-            _ => Merged::U64(with(&old, room, |d| d)),
-        };
-    }
-
-    fn reserve(&mut self, additional: usize) {
-        match self {
-            Merged::Zero { len, room } => *room = (*room).max(*len + additional),
-            Merged::U8(v) => v.reserve(additional),
-            Merged::U16(v) => v.reserve(additional),
-            Merged::U32(v) => v.reserve(additional),
-            Merged::U64(v) => v.reserve(additional),
-        }
-    }
-
-    fn get(&self, i: usize) -> u64 {
-        match self {
-            Merged::Zero { .. } => 0,
-            Merged::U8(v) => u64::from(v[i]),
-            Merged::U16(v) => u64::from(v[i]),
-            Merged::U32(v) => u64::from(v[i]),
-            Merged::U64(v) => v[i],
-        }
-    }
-
-    fn set(&mut self, i: usize, d: u64) {
-        self.fit(d);
-        match self {
-            Merged::Zero { .. } => {}
-            Merged::U8(v) => v[i] = d as u8,
-            Merged::U16(v) => v[i] = d as u16,
-            Merged::U32(v) => v[i] = d as u32,
-            Merged::U64(v) => v[i] = d,
-        }
-    }
-
-    #[inline]
-    fn push(&mut self, d: u64) {
-        match self {
-            Merged::Zero { len, .. } if d == 0 => *len += 1,
-            Merged::U8(v) if d <= 0xff => v.push(d as u8),
-            Merged::U16(v) if d <= 0xffff => v.push(d as u16),
-            Merged::U32(v) if d <= u64::from(u32::MAX) => v.push(d as u32),
-            Merged::U64(v) => v.push(d),
-            _ => {
-                self.fit(d);
-                self.push(d);
-            }
-        }
-    }
-
-    /// Pushes `d` `n` times.
-    fn push_n(&mut self, d: u64, n: usize) {
-        self.fit(d);
-        match self {
-            Merged::Zero { len, .. } => *len += n,
-            Merged::U8(v) => v.extend(std::iter::repeat_n(d as u8, n)),
-            Merged::U16(v) => v.extend(std::iter::repeat_n(d as u16, n)),
-            Merged::U32(v) => v.extend(std::iter::repeat_n(d as u32, n)),
-            Merged::U64(v) => v.extend(std::iter::repeat_n(d, n)),
-        }
-    }
-
-    /// Appends a chunk's payloads mapped by `step`, all at most `bound` once mapped; returns
-    /// the largest.
-    fn copy_from<S: Copy + Into<u64>>(&mut self, step: Step, data: &[S], bound: u64) -> u64 {
+impl Data {
+    /// Appends a chunk's payloads mapped by `step`, bounded by [`Step::bound`]; returns the
+    /// largest.
+    fn copy_mapped<S: Copy + Into<u64>>(
+        &mut self,
+        step: Step,
+        data: &[S],
+        dict_len: usize,
+        arena_end: u64,
+    ) -> u64 {
+        let bound = step.bound(data, dict_len, arena_end);
         // A zero form takes its first payloads at the narrowest width (zeros written out).
         self.fit(bound.max(1));
         match self {
-            Merged::U8(v) => step.copy(data, v, |d| d as u8),
-            Merged::U16(v) => step.copy(data, v, |d| d as u16),
-            Merged::U32(v) => step.copy(data, v, |d| d as u32),
-            Merged::U64(v) => step.copy(data, v, |d| d),
+            Data::U8(v) => step.copy(data, v, |d| d as u8),
+            Data::U16(v) => step.copy(data, v, |d| d as u16),
+            Data::U32(v) => step.copy(data, v, |d| d as u32),
+            Data::U64(v) => step.copy(data, v, |d| d),
             // Widened above.
-            Merged::Zero { .. } => 0,
+            Data::Zero { .. } => 0,
         }
     }
 
@@ -246,7 +106,7 @@ impl Merged {
         if data.width() != width {
             // Wider than needed (a chunk's bound was above its payloads): narrowed in a copy.
             let old = std::mem::take(&mut data);
-            data = Merged::Zero {
+            data = Data::Zero {
                 len: 0,
                 room: old.len(),
             };
@@ -261,11 +121,11 @@ impl Merged {
             v.into()
         }
         match data {
-            Merged::Zero { .. } => Payloads::Zero,
-            Merged::U8(v) => Payloads::U8(shrunk(v)),
-            Merged::U16(v) => Payloads::U16(shrunk(v)),
-            Merged::U32(v) => Payloads::U32(shrunk(v)),
-            Merged::U64(v) => Payloads::U64(shrunk(v)),
+            Data::Zero { .. } => Payloads::Zero,
+            Data::U8(v) => Payloads::U8(shrunk(v)),
+            Data::U16(v) => Payloads::U16(shrunk(v)),
+            Data::U32(v) => Payloads::U32(shrunk(v)),
+            Data::U64(v) => Payloads::U64(shrunk(v)),
         }
     }
 }
@@ -303,7 +163,7 @@ pub struct ColumnAssembler {
     /// value in every row so far, as most do, its rows are implied).
     scattered: Option<Scattered>,
     kinds: KindBytes,
-    data: Merged,
+    data: Data,
     arena: Vec<u8>,
     /// Kept while every chunk kept a dictionary and their union stays small.
     dict: Option<Dictionary>,
@@ -318,7 +178,7 @@ impl ColumnAssembler {
             n: 0,
             scattered: None,
             kinds: KindBytes::default(),
-            data: Merged::default(),
+            data: Data::default(),
             arena: Vec::new(),
             dict: Some(Default::default()),
             kind_counts: [0; KINDS],
@@ -373,6 +233,7 @@ impl ColumnAssembler {
         // branch per value; a mixed chunk, or strings spilled from a chunk's dictionary, take
         // the general loop.
         let dict_len = self.dict.as_ref().map_or(0, |(_, v)| v.len());
+        let arena_end = self.arena.len() as u64;
         let step = match p.kinds.uniform() {
             Some(k) if k == Kind::Array as u8 => Some(Step::Offset(arena_base)),
             Some(k) if k == Kind::String as u8 => match (&self.dict, p.uses_dictionary()) {
@@ -393,14 +254,10 @@ impl ColumnAssembler {
                     self.data.push_n(d, len);
                     d
                 }
-                Data::Narrow(d) => {
-                    let bound = step.bound(d, dict_len, arena_base + p.arena.len() as u64);
-                    self.data.copy_from(step, d, bound)
-                }
-                Data::Wide(d) => {
-                    let bound = step.bound(d, dict_len, arena_base + p.arena.len() as u64);
-                    self.data.copy_from(step, d, bound)
-                }
+                Data::U8(d) => self.data.copy_mapped(step, d, dict_len, arena_end),
+                Data::U16(d) => self.data.copy_mapped(step, d, dict_len, arena_end),
+                Data::U32(d) => self.data.copy_mapped(step, d, dict_len, arena_end),
+                Data::U64(d) => self.data.copy_mapped(step, d, dict_len, arena_end),
             };
             self.max = self.max.max(max);
         } else {
