@@ -557,6 +557,8 @@ pub struct ChunkBuilder<'c> {
     /// Whether to try [`fast`] before the tape.
     use_fast: bool,
     fast: fast::Fast,
+    /// The fast path's records whose values are not pushed yet.
+    batch: fast::Batch<'c>,
     metadata: Metadata,
 }
 
@@ -597,6 +599,7 @@ impl<'c> ChunkBuilder<'c> {
             expected_rows: 0,
             use_fast: fast_path,
             fast: fast::Fast::default(),
+            batch: fast::Batch::default(),
             metadata,
         }
     }
@@ -631,9 +634,11 @@ impl<'c> ChunkBuilder<'c> {
     }
 
     /// Parses and adds one record; a record that is not loadable is counted as skipped.
-    pub fn add(&mut self, bytes: &[u8], span: RecordSpan) {
+    pub fn add(&mut self, bytes: &'c [u8], span: RecordSpan) {
         let record = &bytes[span.start..span.end];
         if !(self.use_fast && self.add_fast(record, span)) {
+            // The tape pushes straight into the columns, after the records before.
+            self.push_batch();
             let result = with_tape(record, |tape| {
                 let negative_zero = tape_has_zero(tape) && has_negative_zero(record);
                 self.add_tape(tape, span, negative_zero)
@@ -704,17 +709,18 @@ impl<'c> ChunkBuilder<'c> {
         row
     }
 
+    /// The column of `node`, which is about to take a value in row `row`.
     #[inline]
-    fn column(&mut self, node: u32) -> &mut ColumnBuilder {
+    fn column(&mut self, node: u32, row: u32) -> &mut ColumnBuilder {
         let i = node as usize;
         if self.columns.len() <= i {
             self.columns.resize_with(i + 1, || None);
         }
         // Paths of the chunk's first record are likely in every record: size them for the
         // whole chunk instead of growing (and copying) them a dozen times.
-        let (rows, expected) = (self.out.rows.len(), self.expected_rows);
+        let expected = self.expected_rows;
         self.columns[i].get_or_insert_with(|| {
-            ColumnBuilder::with_capacity(if rows <= 1 { expected } else { 0 })
+            ColumnBuilder::with_capacity(if row == 0 { expected } else { 0 })
         })
     }
 
@@ -765,20 +771,20 @@ impl<'c> ChunkBuilder<'c> {
     #[inline(always)]
     fn walk(&mut self, tape: &[Node<'_>], node: u32, row: u32) -> bool {
         match tape[0] {
-            Node::String(s) => self.column(node).push_str(row, s),
-            Node::Static(StaticNode::Null) => self.column(node).push_null(row),
-            Node::Static(StaticNode::Bool(b)) => self.column(node).push_bool(row, b),
-            Node::Static(StaticNode::I64(n)) => self.column(node).push_int(row, n),
+            Node::String(s) => self.column(node, row).push_str(row, s),
+            Node::Static(StaticNode::Null) => self.column(node, row).push_null(row),
+            Node::Static(StaticNode::Bool(b)) => self.column(node, row).push_bool(row, b),
+            Node::Static(StaticNode::I64(n)) => self.column(node, row).push_int(row, n),
             Node::Static(StaticNode::U64(n)) => match i64::try_from(n) {
-                Ok(i) => self.column(node).push_int(row, i),
-                Err(_) => self.column(node).push_uint(row, n),
+                Ok(i) => self.column(node, row).push_int(row, i),
+                Err(_) => self.column(node, row).push_uint(row, n),
             },
-            Node::Static(StaticNode::F64(n)) => self.column(node).push_float(row, n),
+            Node::Static(StaticNode::F64(n)) => self.column(node, row).push_float(row, n),
             Node::Array { .. } => {
                 let mut buf = std::mem::take(&mut self.json_buf);
                 buf.clear();
                 write_json(tape, &mut buf);
-                self.column(node).push_array(row, &buf);
+                self.column(node, row).push_array(row, &buf);
                 self.json_buf = buf;
             }
             Node::Object { .. } => return self.walk_object(tape, node, row),
@@ -788,7 +794,7 @@ impl<'c> ChunkBuilder<'c> {
 
     /// [`ChunkBuilder::walk`] for an object: pushes it and each member.
     fn walk_object(&mut self, tape: &[Node<'_>], node: u32, row: u32) -> bool {
-        self.column(node).push_object(row);
+        self.column(node, row).push_object(row);
         self.walk_members(node, normalise::object_members(tape), row)
     }
 
@@ -822,7 +828,7 @@ impl<'c> ChunkBuilder<'c> {
                 && matches!(value[0], Node::Object { .. })
             {
                 // Keys colliding inside are found when it is columnised.
-                self.column(child).push_object(row);
+                self.column(child, row).push_object(row);
                 self.out.deferred += 1;
                 if self.out.whole_rows.last() != Some(&row) {
                     self.out.whole_rows.push(row);
@@ -835,6 +841,7 @@ impl<'c> ChunkBuilder<'c> {
     }
 
     pub fn finish(mut self) -> ChunkOutput {
+        self.push_batch();
         self.out.fast_records = self.fast.records;
         self.out.deferred += self.out.metadata_spans.len() as u64;
         let alone = self.metadata == Metadata::Alone;

@@ -428,7 +428,7 @@ fn chunk_builder<'c>(
 
 const NOT_A_RECORD: &str = "not a record: does not start with '{'";
 
-fn add_record(b: &mut ChunkBuilder, bytes: &[u8], start: usize, end: usize) {
+fn add_record<'c>(b: &mut ChunkBuilder<'c>, bytes: &'c [u8], start: usize, end: usize) {
     let span = RecordSpan { start, end };
     if bytes.get(start) != Some(&b'{') {
         b.finding(span, Rule::Skipped, String::new(), NOT_A_RECORD.into());

@@ -38,6 +38,37 @@ fn generated_fleets_load_the_same_and_mostly_fast() {
     }
 }
 
+/// Whole inputs in one chunk, so that the fast path's batches of records fill (128 records
+/// each) and are cut short by the records it declines, which the tape pushes in between.
+#[test]
+fn batches_of_records_load_as_the_tape_loads_them() {
+    for shape in [Shape::Export, Shape::Twin] {
+        let bytes = generated(shape, Layout::JsonLines, 700, 11);
+        let records = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        let fast = fast_path_agrees(&[("fleet", &bytes)], usize::MAX)
+            .unwrap_or_else(|e| panic!("{shape:?}: {e}"));
+        assert!(
+            fast > 3 * 128,
+            "{shape:?}: {fast} of {records} records on the fast path"
+        );
+    }
+    // Every record's unescaped strings and arrays are kept until its batch is pushed; a
+    // declined record between them (an exponent) leaves none of its own behind.
+    let lines: Vec<String> = (0..400)
+        .map(|i| {
+            let number = if i % 37 == 5 { "1e3".to_string() } else { i.to_string() };
+            format!(
+                r#"{{"deviceId":"d{i}","tags":{{"name":"caf\u00e9 {i}","list":["a{i}",{i},true],"n":{number}}},"properties":{{"reported":{{"s":"tab\t{}"}}}}}}"#,
+                i % 3
+            )
+        })
+        .collect();
+    let text = lines.join("\n");
+    let fast = fast_path_agrees(&[("escapes", text.as_bytes())], usize::MAX)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(fast, 400 - 11, "the records with an exponent are declined");
+}
+
 /// One record, and whether the fast path should take it.
 fn single(record: &str) -> u64 {
     let text = format!("{record}\n");

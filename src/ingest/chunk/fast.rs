@@ -7,7 +7,9 @@
 //! them against SPEC §1.3 as it goes, and *declines* anything else — an exponent, a long
 //! number, a `-0`, a repeated or case-colliding key, a record that would have a finding,
 //! normalisation rules it does not model — before a single column has changed: values are
-//! collected as [`Event`]s and pushed only once the whole record has been read. A declined record goes through the tape path ([`ChunkBuilder::add`]), which
+//! collected as [`Event`]s and pushed only once the whole record has been read (a batch of
+//! records at a time, column by column: [`batch`]). A declined record goes through the tape
+//! path ([`ChunkBuilder::add`]), which
 //! handles everything, so the fast path only ever has to be right about what it accepts.
 //! Tests load the same inputs with the fast path on and off and require identical stores and
 //! reports.
@@ -29,7 +31,12 @@
 //!   `authentication`'s other members and `importMode` read but not stored. When a twin name
 //!   is also spelled out, both land on one trie node: a repeat, and the record is declined.
 
+mod batch;
+
+pub(super) use batch::Batch;
+
 use crate::ingest::swar::{quote_or_backslash, ONES};
+use crate::store::ColumnBuilder;
 
 use super::{
     validate, ChunkBuilder, Metadata, MetadataSpan, RecordSpan, Trie, Visit, DEFERRABLE,
@@ -84,17 +91,18 @@ const POW10: [f64; 16] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 ];
 
-impl ChunkBuilder<'_> {
-    /// Adds the record by the fast path; false (nothing changed) when it declines.
-    pub(super) fn add_fast(&mut self, record: &[u8], span: RecordSpan) -> bool {
+impl<'c> ChunkBuilder<'c> {
+    /// Adds the record by the fast path; false (nothing changed) when it declines. Its
+    /// values join the batch ([`batch`]), or in [`Metadata::Alone`] are pushed at once.
+    pub(super) fn add_fast(&mut self, record: &'c [u8], span: RecordSpan) -> bool {
         let Ok(text) = simdutf8::basic::from_utf8(record) else {
             return false;
         };
         let mut fast = std::mem::take(&mut self.fast);
         fast.events.clear();
-        fast.arrays.clear();
-        fast.unescaped.clear();
         fast.spans.clear();
+        // The batch's strings and arrays so far stay: its values index them.
+        let kept = (fast.arrays.len(), fast.unescaped.len());
         let guess = fast.export;
         let mut scan = Scan::new(text, &mut self.trie, &mut fast, self.metadata);
         let accepted = scan.record(guess);
@@ -102,6 +110,8 @@ impl ChunkBuilder<'_> {
             fast.export = export;
         }
         let Some(module) = accepted else {
+            fast.arrays.truncate(kept.0);
+            fast.unescaped.truncate(kept.1);
             self.fast = fast;
             return false;
         };
@@ -110,13 +120,65 @@ impl ChunkBuilder<'_> {
             let span = MetadataSpan::new(row, start, len, reported);
             self.out.metadata_spans.push(span);
         }
-        self.replay(row, &fast.events, text, &fast);
+        if self.metadata == Metadata::Alone {
+            self.replay(row, &fast.events, text, &fast);
+            fast.arrays.clear();
+            fast.unescaped.clear();
+        } else {
+            self.batch.add(row, text, &fast.events);
+        }
         if module {
             self.out.modules.push(row);
         }
         fast.records += 1;
+        // Pieces are 31-bit offsets: records are at most 16 MiB, so 128 of them stay below
+        // 2^31, but a batch is pushed well before that.
+        let full = self.batch.is_full() || fast.arrays.len().max(fast.unescaped.len()) >= 1 << 30;
         self.fast = fast;
+        if full {
+            self.push_batch();
+        }
         true
+    }
+
+    /// Pushes the batch's values into their columns, column by column, and empties it.
+    pub(super) fn push_batch(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let mut batch = std::mem::take(&mut self.batch);
+        let mut fast = std::mem::take(&mut self.fast);
+        batch.sort_by_node(self.trie.nodes.len());
+        for run in batch::runs(&batch.sorted) {
+            let first = batch.first_row + u32::from(run[0].record);
+            let col = self.column(run[0].node, first);
+            for v in run {
+                let text = batch.texts[usize::from(v.record)];
+                let row = batch.first_row + u32::from(v.record);
+                push_value(col, row, v.kind, v.x, text, &fast);
+            }
+        }
+        batch.clear();
+        fast.arrays.clear();
+        fast.unescaped.clear();
+        self.batch = batch;
+        self.fast = fast;
+    }
+}
+
+/// Pushes a value the scan found into its column; `text` is the record its pieces index.
+#[inline(always)]
+fn push_value(col: &mut ColumnBuilder, row: u32, kind: Ev, x: u64, text: &str, fast: &Fast) {
+    match kind {
+        Ev::Str => col.push_str(row, Piece(x).text(text, &fast.unescaped)),
+        Ev::Int => col.push_int(row, x as i64),
+        Ev::Float => col.push_float(row, f64::from_bits(x)),
+        Ev::True => col.push_bool(row, true),
+        Ev::False => col.push_bool(row, false),
+        Ev::Null => col.push_null(row),
+        Ev::Object => col.push_object(row),
+        // Arrays are written from whole strings and ASCII punctuation.
+        Ev::Array => col.push_array(row, &fast.arrays[range(x)]),
     }
 }
 
@@ -130,18 +192,7 @@ impl ChunkBuilder<'_> {
             if alone && self.trie.nodes[e.node as usize].flags & IN_DEFERRABLE == 0 {
                 continue;
             }
-            let col = self.column(e.node);
-            match e.kind {
-                Ev::Str => col.push_str(row, Piece(e.x).text(text, &fast.unescaped)),
-                Ev::Int => col.push_int(row, e.x as i64),
-                Ev::Float => col.push_float(row, f64::from_bits(e.x)),
-                Ev::True => col.push_bool(row, true),
-                Ev::False => col.push_bool(row, false),
-                Ev::Null => col.push_null(row),
-                Ev::Object => col.push_object(row),
-                // Arrays are written from whole strings and ASCII punctuation.
-                Ev::Array => col.push_array(row, &fast.arrays[range(e.x)]),
-            }
+            push_value(self.column(e.node, row), row, e.kind, e.x, text, fast);
         }
     }
 
@@ -160,6 +211,8 @@ impl ChunkBuilder<'_> {
         if spans.len() > read_so.len() {
             return false;
         }
+        // Only in `Metadata::Alone`, which pushes each record's values at once.
+        debug_assert!(self.batch.is_empty());
         let mut fast = std::mem::take(&mut self.fast);
         fast.events.clear();
         fast.arrays.clear();
