@@ -148,8 +148,7 @@ impl<'c> ChunkBuilder<'c> {
         }
         let mut batch = std::mem::take(&mut self.batch);
         let mut fast = std::mem::take(&mut self.fast);
-        batch.sort_by_node(self.trie.nodes.len());
-        for run in batch::runs(&batch.sorted) {
+        for run in batch.runs() {
             let first = batch.first_row + u32::from(run[0].record);
             let col = self.column(run[0].node, first);
             for v in run {
