@@ -489,6 +489,22 @@ impl Column {
         Some(self.for_each_payload(|row, d| f(row, unzigzag(d))))
     }
 
+    /// One byte per row that tells its value apart, for a column with a value in every row
+    /// whose values differ by one byte alone: its kind bytes when every payload is zero (nulls
+    /// and booleans), else its one-byte payloads when every value has the same kind (codes of
+    /// a small dictionary, small integers). With that kind (`None` for kind bytes). Index
+    /// builds read such a column a vector at a time.
+    pub(crate) fn dense_bytes(&self) -> Option<(Option<Kind>, &[u8])> {
+        if !self.parts().dense {
+            return None;
+        }
+        match (&self.kinds, &self.data) {
+            (Kinds::Each(kinds), Payloads::Zero) => Some((None, &kinds[..])),
+            (Kinds::Uniform(k), Payloads::U8(data)) => Some((Some(Kind::from_u8(*k)), &data[..])),
+            _ => None,
+        }
+    }
+
     /// Calls `f(row, payload)` for every value, in row order, while it returns true; whether
     /// it always did.
     fn for_each_payload(&self, mut f: impl FnMut(u32, u64) -> bool) -> bool {
@@ -573,8 +589,9 @@ impl Column {
             .collect()
     }
 
+    /// The value of kind byte `k` with payload `d`.
     #[inline]
-    fn decode_value(&self, k: u8, d: u64) -> ValueRef<'_> {
+    pub(crate) fn decode_value(&self, k: u8, d: u64) -> ValueRef<'_> {
         match Kind::from_u8(k) {
             Kind::Null => ValueRef::Null,
             Kind::False => ValueRef::Bool(false),
