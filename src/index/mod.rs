@@ -7,6 +7,7 @@
 //! ranges and string prefixes are unions of contiguous runs of bitmaps. Objects and arrays are
 //! never indexed; "is defined" is the column's presence bitmap.
 
+mod bytes;
 mod sorted;
 
 use std::cmp::Ordering;
@@ -328,79 +329,7 @@ pub fn build_indexes(columns: &mut [Column]) {
 }
 
 fn build(c: &Column, forced: bool) -> Option<ValueIndex> {
-    build_dense(c).or_else(|| build_by_rows(c, forced))
-}
-
-/// At most this many distinct bytes in a column read by [`build_dense`].
-const DENSE_KEYS: usize = 16;
-
-/// The index of a column with a value in every row and at most [`DENSE_KEYS`] values told apart
-/// by one byte ([`Column::dense_bytes`]: statuses, connection states, booleans, small
-/// counts), built without a list of rows per value: for each value, a bitmap of the rows is
-/// made 64 rows at a time straight from the bytes (a compare the compiler vectorises) and
-/// handed to roaring whole. `None` when the column is not such a column.
-fn build_dense(c: &Column) -> Option<ValueIndex> {
-    let (kind, bytes) = c.dense_bytes()?;
-    let mut seen = [false; 256];
-    let mut distinct = Vec::new();
-    for &b in bytes {
-        if !seen[usize::from(b)] {
-            seen[usize::from(b)] = true;
-            distinct.push(b);
-            if distinct.len() > DENSE_KEYS {
-                return None;
-            }
-        }
-    }
-    let dict = c.dictionary();
-    // Only the kinds whose keys are told by the byte alone, as `build_by_rows` keys them;
-    // any other column (objects among nulls, timestamps, strings without a dictionary) is
-    // left to it.
-    let key = |b: u8| -> Option<IndexKey> {
-        Some(match kind {
-            None => match Kind::of_byte(usize::from(b)) {
-                Kind::Null => IndexKey::Null,
-                Kind::False => IndexKey::Bool(false),
-                Kind::True => IndexKey::Bool(true),
-                _ => return None,
-            },
-            Some(Kind::String) => IndexKey::String(dict?.get(usize::from(b))?.clone()),
-            Some(k @ (Kind::Int | Kind::UInt)) => {
-                IndexKey::from_value(c.decode_value(k as u8, u64::from(b)))?
-            }
-            _ => return None,
-        })
-    };
-    let keys: Vec<(IndexKey, u8)> = distinct
-        .iter()
-        .map(|&b| key(b).map(|k| (k, b)))
-        .collect::<Option<_>>()?;
-    let mut entries: Vec<(IndexKey, RoaringBitmap)> = keys
-        .into_iter()
-        .map(|(k, b)| (k, bitmap_of_byte(bytes, b)))
-        .collect();
-    entries.sort_unstable_by(|a, b| a.0.cmp_key(&b.0));
-    Some(ValueIndex::from_sorted(entries))
-}
-
-/// The positions of `bytes` that hold `b`.
-fn bitmap_of_byte(bytes: &[u8], b: u8) -> RoaringBitmap {
-    let mut bits = Vec::with_capacity(bytes.len().div_ceil(8));
-    let mut blocks = bytes.chunks_exact(64);
-    for block in &mut blocks {
-        let mask = block
-            .iter()
-            .enumerate()
-            .fold(0u64, |m, (i, &x)| m | (u64::from(x == b) << i));
-        bits.extend_from_slice(&mask.to_le_bytes());
-    }
-    let rest = blocks.remainder();
-    let mask = rest
-        .iter()
-        .enumerate()
-        .fold(0u64, |m, (i, &x)| m | (u64::from(x == b) << i));
-    bits.extend_from_slice(&mask.to_le_bytes()[..rest.len().div_ceil(8)]);
-    RoaringBitmap::from_lsb0_bytes(0, &bits)
+    bytes::build(c).or_else(|| build_by_rows(c, forced))
 }
 
 /// Any column's index, from a list of rows per value.
@@ -661,13 +590,13 @@ mod tests {
             .collect()
     }
 
-    /// Columns with a value in every row told apart by one byte are indexed from the bytes
-    /// (`build_dense`), with the keys and rows the lists of rows give; any other column is
-    /// left to the lists.
+    /// Columns whose values are told apart by one byte are indexed from the bytes
+    /// (`bytes::build`), with a value in every row or in some, with the keys and rows the
+    /// lists of rows give; any other column is left to the lists.
     #[test]
-    fn dense_byte_columns_index_as_lists_of_rows_do() {
+    fn byte_columns_index_as_lists_of_rows_do() {
         type Push = fn(&mut ColumnBuilder, u32, u32);
-        let cases: [(&str, Push, bool); 8] = [
+        let cases: [(&str, Push, bool); 9] = [
             (
                 "codes",
                 |b, r, i| b.push_str(r, ["on", "off", "idle"][(i % 7 % 3) as usize]),
@@ -689,8 +618,13 @@ mod tests {
                 true,
             ),
             (
-                "17 codes",
-                |b, r, i| b.push_str(r, &format!("v{}", i % 17)),
+                "8 codes",
+                |b, r, i| b.push_str(r, &format!("v{}", i % 8)),
+                true,
+            ),
+            (
+                "9 codes",
+                |b, r, i| b.push_str(r, &format!("v{}", i % 9)),
                 false,
             ),
             (
@@ -715,27 +649,30 @@ mod tests {
                 false,
             ),
         ];
-        // 130 rows: two whole blocks of 64 and a remainder; rows of a second chunk too.
-        for (name, push, dense) in cases {
-            for forced in [false, true] {
-                let mut chunks = Vec::new();
-                for (base, n) in [(0u32, 100u32), (100, 30)] {
-                    let mut b = ColumnBuilder::new();
-                    for r in 0..n {
-                        push(&mut b, r, base + r);
+        // Values in every row, every other row and every third (sparse columns with a bitset
+        // of their rows), 130 values in two chunks: whole blocks of 64 and a remainder, and
+        // rows of a second chunk.
+        for (name, push, by_bytes) in cases {
+            for gap in [1u32, 2, 3] {
+                for forced in [false, true] {
+                    let mut chunks = Vec::new();
+                    for (first, n) in [(0u32, 100u32), (100, 30)] {
+                        let mut b = ColumnBuilder::new();
+                        for i in first..first + n {
+                            push(&mut b, (i - first) * gap, i);
+                        }
+                        chunks.push((first * gap, b));
                     }
-                    chunks.push((base, b));
+                    let c = merge_column(vec!["c".into()], chunks, 130 * gap);
+                    let by_rows = build_by_rows(&c, forced);
+                    assert_eq!(bytes::build(&c).is_some(), by_bytes, "{name} gap {gap}");
+                    let got = build(&c, forced);
+                    assert_eq!(
+                        got.as_ref().map(entries_of),
+                        by_rows.as_ref().map(entries_of),
+                        "{name} gap {gap} forced {forced}"
+                    );
                 }
-                let c = merge_column(vec!["c".into()], chunks, 130);
-                let by_rows = build_by_rows(&c, forced);
-                let fast = build_dense(&c);
-                assert_eq!(fast.is_some(), dense, "{name}");
-                let got = build(&c, forced);
-                assert_eq!(
-                    got.as_ref().map(entries_of),
-                    by_rows.as_ref().map(entries_of),
-                    "{name} forced {forced}"
-                );
             }
         }
     }

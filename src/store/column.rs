@@ -214,6 +214,16 @@ impl ValueRef<'_> {
     }
 }
 
+/// A column's values as one byte each ([`Column::byte_values`]).
+pub(crate) struct ByteValues<'a> {
+    /// The kind of every value, or `None` when the bytes are the values' kind bytes.
+    pub kind: Option<Kind>,
+    /// One byte per value, in row order.
+    pub bytes: &'a [u8],
+    /// The rows that have a value, a bit per row of the store (`None`: every row).
+    pub rows: Option<&'a [u64]>,
+}
+
 /// Kind bytes: one for the whole column when every value has the same, else one per value.
 pub(crate) enum Kinds {
     Uniform(u8),
@@ -489,20 +499,24 @@ impl Column {
         Some(self.for_each_payload(|row, d| f(row, unzigzag(d))))
     }
 
-    /// One byte per row that tells its value apart, for a column with a value in every row
-    /// whose values differ by one byte alone: its kind bytes when every payload is zero (nulls
-    /// and booleans), else its one-byte payloads when every value has the same kind (codes of
-    /// a small dictionary, small integers). With that kind (`None` for kind bytes). Index
-    /// builds read such a column a vector at a time.
-    pub(crate) fn dense_bytes(&self) -> Option<(Option<Kind>, &[u8])> {
-        if !self.parts().dense {
-            return None;
-        }
-        match (&self.kinds, &self.data) {
-            (Kinds::Each(kinds), Payloads::Zero) => Some((None, &kinds[..])),
-            (Kinds::Uniform(k), Payloads::U8(data)) => Some((Some(Kind::from_u8(*k)), &data[..])),
-            _ => None,
-        }
+    /// One byte per value that tells it apart, for a column whose values differ by one byte
+    /// alone: its kind bytes when every payload is zero (nulls and booleans), else its
+    /// one-byte payloads when every value has the same kind (codes of a small dictionary,
+    /// small integers). Index builds read such a column a vector at a time. `None` for any
+    /// other column, and for a sparse one without a bitset of its rows.
+    pub(crate) fn byte_values(&self) -> Option<ByteValues<'_>> {
+        let p = self.parts();
+        let rows = match (&p.ranks, p.dense) {
+            (_, true) => None,
+            (Some(RankIndex::Bits { words, .. }), false) => Some(&words[..]),
+            _ => return None,
+        };
+        let (kind, bytes) = match (&self.kinds, &self.data) {
+            (Kinds::Each(kinds), Payloads::Zero) => (None, &kinds[..]),
+            (Kinds::Uniform(k), Payloads::U8(data)) => (Some(Kind::from_u8(*k)), &data[..]),
+            _ => return None,
+        };
+        Some(ByteValues { kind, bytes, rows })
     }
 
     /// Calls `f(row, payload)` for every value, in row order, while it returns true; whether
