@@ -304,10 +304,20 @@ impl ColumnAssembler {
             }
             Scattered::Bits(words) => {
                 // A scattered builder's rows are all in its list; `fit` made room for them.
+                // Each word's bits are gathered in a register and stored once: or-ing each row
+                // into memory made every row wait on the store of the one before (half of the
+                // appends' time).
+                let mut word = p.rows.first().map_or(0, |&r| (r + base) as usize >> 6);
+                let mut bits = 0u64;
                 for &r in &p.rows {
                     let r = (r + base) as usize;
-                    words[r >> 6] |= 1 << (r & 63);
+                    if r >> 6 != word {
+                        words[word] |= bits;
+                        (word, bits) = (r >> 6, 0);
+                    }
+                    bits |= 1 << (r & 63);
                 }
+                words[word] |= bits;
             }
         }
     }
