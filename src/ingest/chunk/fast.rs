@@ -9,8 +9,8 @@
 //! normalisation rules it does not model — before a single column has changed: values are
 //! collected as [`Event`]s and pushed only once the whole record has been read (a batch of
 //! records at a time, column by column: [`batch`]). A declined record goes through the tape
-//! path ([`ChunkBuilder::add`]), which
-//! handles everything, so the fast path only ever has to be right about what it accepts.
+//! path ([`ChunkBuilder::add`]), which handles everything, so the fast path only ever has to
+//! be right about what it accepts.
 //! Tests load the same inputs with the fast path on and off and require identical stores and
 //! reports.
 //!
