@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use roaring::RoaringBitmap;
 
 use super::{
-    width_for, write_varint, Column, ColumnBuilder, Data, Decoded, FastMap, Kind, KindBytes, Kinds,
+    width_for, write_text, Column, ColumnBuilder, Data, Decoded, FastMap, Kind, KindBytes, Kinds,
     Parts, Payloads, RankIndex, KINDS,
 };
 use crate::store::buf::Buf;
@@ -324,10 +324,7 @@ impl ColumnAssembler {
 
     /// Writes `s` to the arena; returns its offset.
     fn spill(&mut self, s: &str) -> u64 {
-        let off = self.arena.len() as u64;
-        write_varint(&mut self.arena, s.len());
-        self.arena.extend_from_slice(s.as_bytes());
-        off
+        write_text(&mut self.arena, s)
     }
 
     /// Gives up the dictionary: the strings so far move to the arena.
