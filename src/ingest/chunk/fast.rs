@@ -148,9 +148,9 @@ impl<'c> ChunkBuilder<'c> {
         }
         let mut batch = std::mem::take(&mut self.batch);
         let mut fast = std::mem::take(&mut self.fast);
-        for run in batch.runs() {
+        for (node, run) in batch.runs() {
             let first = batch.first_row + u32::from(run[0].record);
-            let col = self.column(run[0].node, first);
+            let col = self.column(node, first);
             for v in run {
                 let text = batch.texts[usize::from(v.record)];
                 let row = batch.first_row + u32::from(v.record);

@@ -5,13 +5,14 @@
 //! every push meets a different builder, value kind, payload width and dictionary, and the
 //! branches that pick among them are mispredicted from one push to the next. Pushed column by
 //! column over [`RECORDS`] records, each builder takes a run of values of the same kind. The
-//! values wait here, each column's in the order they were read (so its rows stay in order). A record the fast path declines is
-//! read by the tape path, which pushes straight into the columns: the batch is pushed first.
+//! values wait here, each column's in the order they were read (so its rows stay in order). A
+//! record the fast path declines is read by the tape path, which pushes straight into the
+//! columns: the batch is pushed first.
 //!
-//! Measured on 1M generated devices (`examples/load`, 5 alternating runs): 1.163 → 1.107 s
-//! with batches of 128 records; 64 and 192 are the same, 512 and 2048 are slower (1.18 and
-//! 1.32 s: the batch no longer fits the core's cache). Values kept per column as they come,
-//! rather than in one list sorted by a counting sort when pushed: a further −1.7%.
+//! Measured on 1M generated devices (`examples/load`, 6 alternating pairs): 1.125 → 1.079 s
+//! with batches of 128 records sorted by column when pushed, and a further −1.7% with each
+//! column's values kept apart as they come instead. Batches of 64 to 256 records are alike;
+//! 512 and 2048 are slower (1.18 and 1.32 s: the batch no longer fits the core's cache).
 
 use super::{Ev, Event};
 
@@ -21,7 +22,6 @@ pub(super) const RECORDS: usize = 128;
 /// A value of a record in the batch, waiting to be pushed.
 #[derive(Clone, Copy)]
 pub(super) struct Value {
-    pub(super) node: u32,
     /// The record's place in the batch (its row is the batch's first row plus this).
     pub(super) record: u16,
     pub(super) kind: Ev,
@@ -70,7 +70,6 @@ impl<'c> Batch<'c> {
                 self.nodes.push(e.node);
             }
             values.push(Value {
-                node: e.node,
                 record,
                 kind: e.kind,
                 x: e.x,
@@ -79,8 +78,10 @@ impl<'c> Batch<'c> {
     }
 
     /// Each node with values, and its values in the order they were read.
-    pub(super) fn runs(&self) -> impl Iterator<Item = &[Value]> {
-        self.nodes.iter().map(|&n| &self.by_node[n as usize][..])
+    pub(super) fn runs(&self) -> impl Iterator<Item = (u32, &[Value])> {
+        self.nodes
+            .iter()
+            .map(|&n| (n, &self.by_node[n as usize][..]))
     }
 
     /// Empties the batch, keeping its memory.
