@@ -5,7 +5,8 @@
 //! value's list, the next push of the same value waiting on the last, and every list turned into
 //! a bitmap after. Here each value's bitmap is made 64 values at a time straight from the bytes
 //! (eight at a time by a word-wide compare), spread onto the rows the column has values in (a
-//! `pdep` a word), and handed to roaring whole. On 1M devices, one thread: `status` 5.6 →
+//! `pdep` a word; sparse columns stay with the lists on CPUs without BMI2), and handed to
+//! roaring whole. On 1M devices, one thread: `status` 5.6 →
 //! 1.0 ms, `capabilities.iotEdge` 4.5 → 1.1, `properties.reported.connectivity` 3.2 → 0.9; the
 //! index phase 71 → 62 ms. Each value costs a pass over the bytes, so columns of more than
 //! [`MAX_KEYS`] values stay with the lists (at 9 to 16 values the two were even).
@@ -24,6 +25,9 @@ const MAX_KEYS: usize = 8;
 /// keys them; `None` for any other column.
 pub(super) fn build(c: &Column) -> Option<ValueIndex> {
     let v = c.byte_values()?;
+    if v.rows.is_some() && !can_spread() {
+        return None;
+    }
     let mut seen = [false; 256];
     let mut distinct = Vec::new();
     for &b in v.bytes {
@@ -59,15 +63,15 @@ pub(super) fn build(c: &Column) -> Option<ValueIndex> {
         .collect::<Option<_>>()?;
     let mut entries: Vec<(IndexKey, RoaringBitmap)> = keys
         .into_iter()
-        .map(|(k, b)| {
+        .map(|(k, b)| -> Option<(IndexKey, RoaringBitmap)> {
             let values = positions_of(v.bytes, b);
             let rows = match v.rows {
                 None => values,
-                Some(present) => spread(&values, present),
+                Some(present) => spread(&values, present)?,
             };
-            (k, bitmap_of_words(&rows))
+            Some((k, bitmap_of_words(&rows)))
         })
-        .collect();
+        .collect::<Option<_>>()?;
     entries.sort_unstable_by(|a, b| a.0.cmp_key(&b.0));
     Some(ValueIndex::from_sorted(entries))
 }
@@ -112,21 +116,33 @@ fn bitmap_of_words(words: &[u64]) -> RoaringBitmap {
     RoaringBitmap::from_lsb0_bytes(0, &bytes)
 }
 
+/// Whether [`spread`] can run here: sparse columns are left to the lists of rows where it
+/// cannot.
+pub(super) fn can_spread() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("bmi2") {
+        return true;
+    }
+    false
+}
+
 /// Bits of values (the `i`-th bit for the `i`-th value) moved onto the rows that hold the
 /// values (`present`, a bit per row): the `i`-th value's bit lands on the `i`-th present row.
-fn spread(values: &[u64], present: &[u64]) -> Vec<u64> {
+/// By BMI2's `pdep`, one instruction a word; `None` without it. Depositing bit by bit
+/// instead, the load's index phase took 68–77 ms against 58–64 (5 runs each, 1M devices):
+/// slower than the lists of rows (71 ms), so the `unsafe` call pays for itself and a CPU
+/// without BMI2 indexes sparse columns by the lists.
+fn spread(values: &[u64], present: &[u64]) -> Option<Vec<u64>> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("bmi2") {
         // SAFETY: `spread_bmi2` only needs the CPU to have BMI2 (for `pdep`), checked just
         // above; it is otherwise safe code.
-        return unsafe { spread_bmi2(values, present) };
+        return Some(unsafe { spread_bmi2(values, present) });
     }
-    spread_with(values, present, deposit)
+    let _ = (values, present);
+    None
 }
 
-/// [`spread`] with BMI2's `pdep`, one instruction a word. Depositing bit by bit instead, the
-/// load's index phase took 68–77 ms against 58–64 (5 runs each, 1M devices): slower than the
-/// lists of rows this module replaces (71 ms), so the `unsafe` call pays for itself.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "bmi2")]
 fn spread_bmi2(values: &[u64], present: &[u64]) -> Vec<u64> {
@@ -135,6 +151,7 @@ fn spread_bmi2(values: &[u64], present: &[u64]) -> Vec<u64> {
     })
 }
 
+#[cfg(any(target_arch = "x86_64", test))]
 #[inline(always)]
 fn spread_with(values: &[u64], present: &[u64], pdep: impl Fn(u64, u64) -> u64) -> Vec<u64> {
     let mut taken = 0usize;
@@ -170,7 +187,9 @@ fn take(words: &[u64], at: usize, n: usize) -> u64 {
     }
 }
 
-/// The low bits of `bits` placed, in order, on the set bits of `mask` (what `pdep` does).
+/// The low bits of `bits` placed, in order, on the set bits of `mask` (what `pdep` does): the
+/// tests' reference for it.
+#[cfg(test)]
 fn deposit(mut bits: u64, mask: u64) -> u64 {
     let mut out = 0;
     let mut m = mask;
@@ -189,8 +208,8 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// Spreading puts the `i`-th value's bit on the `i`-th present row, with `pdep` and
-        /// bit by bit alike.
+        /// Spreading puts the `i`-th value's bit on the `i`-th present row, by `pdep` (where
+        /// the CPU has it) as bit by bit.
         #[test]
         fn spread_puts_each_value_on_its_row(
             present in prop::collection::vec(any::<u64>(), 0..40),
@@ -214,7 +233,9 @@ mod tests {
                     .collect()
             };
             prop_assert_eq!(got(spread_with(&values, &present, deposit)), want.clone());
-            prop_assert_eq!(got(spread(&values, &present)), want);
+            if let Some(words) = spread(&values, &present) {
+                prop_assert_eq!(got(words), want);
+            }
         }
     }
 

@@ -665,7 +665,9 @@ mod tests {
                     }
                     let c = merge_column(vec!["c".into()], chunks, 130 * gap);
                     let by_rows = build_by_rows(&c, forced);
-                    assert_eq!(bytes::build(&c).is_some(), by_bytes, "{name} gap {gap}");
+                    // Sparse columns only where the CPU can spread their bits.
+                    let expected = by_bytes && (gap == 1 || bytes::can_spread());
+                    assert_eq!(bytes::build(&c).is_some(), expected, "{name} gap {gap}");
                     let got = build(&c, forced);
                     assert_eq!(
                         got.as_ref().map(entries_of),
