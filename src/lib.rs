@@ -44,6 +44,7 @@ pub mod snapshot;
 pub mod source;
 pub mod sql;
 pub mod store;
+mod swar;
 
 pub use error::{LoadError, Location};
 pub use exec::{json::JsonRows, Results};

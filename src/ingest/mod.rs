@@ -9,7 +9,6 @@ mod delivery;
 pub(crate) mod normalise;
 mod read_ahead;
 mod split;
-mod swar;
 mod validate;
 
 use std::collections::{BTreeMap, HashMap};

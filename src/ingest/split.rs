@@ -6,7 +6,7 @@ mod parallel;
 
 use std::ops::Range;
 
-use super::swar::{find, first_zero, quote_or_backslash, ONES};
+use crate::swar::{find, first_zero, quote_or_backslash, ONES};
 
 /// Newline-aligned chunks of about `target` bytes covering `bytes` (each ends after a `\n`,
 /// except possibly the last).

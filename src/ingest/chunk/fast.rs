@@ -35,8 +35,8 @@ mod batch;
 
 pub(super) use batch::Batch;
 
-use crate::ingest::swar::{quote_or_backslash, ONES};
 use crate::store::ColumnBuilder;
+use crate::swar::{quote_or_backslash, ONES};
 
 use super::{
     validate, ChunkBuilder, Metadata, MetadataSpan, RecordSpan, Trie, Visit, DEFERRABLE,
